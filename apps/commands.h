@@ -1,0 +1,18 @@
+// Subcommands of the physis executable. Each registers its options on the CLI11 app and returns the
+// function that runs it (exit code).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace physis::app {
+
+using Command = std::function<int()>;
+
+Command add_info(CLI::App& app);
+Command add_solve(CLI::App& app);
+// Subcommands whose implementation arrives with later work: they parse their arguments and say so.
+Command add_pending(CLI::App& app, const std::string& name, const std::string& description);
+
+}  // namespace physis::app

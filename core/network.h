@@ -1,0 +1,106 @@
+// Networks for PINNs and operator models, written the LibTorch way (Options + Impl + TORCH_MODULE).
+#pragma once
+
+#include "core/taylor.h"
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace physis {
+
+enum class Activation { tanh, sin, silu, gelu };
+Activation parse_activation(const std::string& name);  // throws std::invalid_argument listing the choices
+std::string activation_name(Activation activation);
+torch::Tensor apply_activation(Activation activation, const torch::Tensor& x);
+
+// Multilayer perceptron with Glorot-uniform weights and zero biases.
+//   MLP net(MLPOptions({2, 100, 100, 100, 100, 100, 1}).activation(Activation::tanh));
+struct MLPOptions {
+  MLPOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
+  TORCH_ARG(std::vector<int64_t>, widths);            // [in, hidden..., out]; at least two entries
+  TORCH_ARG(Activation, activation) = Activation::tanh;
+  TORCH_ARG(bool, activate_last) = false;             // activation after the last layer too
+};
+
+class MLPImpl : public torch::nn::Cloneable<MLPImpl> {
+ public:
+  explicit MLPImpl(MLPOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);  // [N, in] -> [N, out]
+  // Forward-mode propagation of value and directional derivatives (see core/taylor.h).
+  Jet forward_jet(const Jet& x);
+  int64_t in_features() const { return options.widths().front(); }
+  int64_t out_features() const { return options.widths().back(); }
+
+  MLPOptions options;
+  torch::nn::ModuleList layers{nullptr};
+};
+TORCH_MODULE(MLP);
+
+// Random Fourier features: x -> [sin(2 pi x B), cos(2 pi x B)], B ~ N(0, sigma^2), fixed (a buffer, not trained).
+//   FourierFeatures ff(FourierFeaturesOptions(2, 64).sigma(1.0));   // [N, 2] -> [N, 128]
+struct FourierFeaturesOptions {
+  FourierFeaturesOptions(int64_t in_features, int64_t num_features)
+      : in_features_(in_features), num_features_(num_features) {}
+  TORCH_ARG(int64_t, in_features);
+  TORCH_ARG(int64_t, num_features);
+  TORCH_ARG(double, sigma) = 1.0;
+};
+
+class FourierFeaturesImpl : public torch::nn::Cloneable<FourierFeaturesImpl> {
+ public:
+  explicit FourierFeaturesImpl(FourierFeaturesOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);  // [N, in] -> [N, 2 * num_features]
+  Jet forward_jet(const Jet& x);
+  int64_t out_features() const { return 2 * options.num_features(); }
+
+  FourierFeaturesOptions options;
+  torch::Tensor frequencies;  // [in, num_features], buffer
+};
+TORCH_MODULE(FourierFeatures);
+
+// The network a PINN trains: input scaling -> optional Fourier features -> MLP -> optional output transform.
+//   FieldNetwork net(FieldNetworkOptions(MLPOptions({2, 64, 64, 1})).input_lower({0, 0}).input_upper({1, 1}));
+struct FieldNetworkOptions {
+  FieldNetworkOptions(MLPOptions mlp) : mlp_(std::move(mlp)) {}
+  TORCH_ARG(MLPOptions, mlp);                 // its first width is the number of inputs
+  TORCH_ARG(std::vector<double>, input_lower) = {};  // inputs are mapped from [lower, upper] to [-1, 1]
+  TORCH_ARG(std::vector<double>, input_upper) = {};
+  TORCH_ARG(int64_t, fourier_features) = 0;   // 0: none
+  TORCH_ARG(double, fourier_sigma) = 1.0;
+};
+
+class FieldNetworkImpl : public torch::nn::Cloneable<FieldNetworkImpl> {
+ public:
+  // Output transform hook (e.g. hard boundary conditions): (x [N, in], raw output [N, out]) -> output [N, out].
+  using OutputTransform = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
+  using JetOutputTransform = std::function<Jet(const Jet&, const Jet&)>;
+
+  explicit FieldNetworkImpl(FieldNetworkOptions options);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);  // [N, in] -> [N, out]
+  Jet forward_jet(const Jet& x);
+  void set_output_transform(OutputTransform transform, JetOutputTransform jet_transform = nullptr);
+  bool has_output_transform() const { return static_cast<bool>(transform_); }
+  int64_t in_features() const;
+  int64_t out_features() const;
+
+  FieldNetworkOptions options;
+  FourierFeatures fourier{nullptr};
+  MLP mlp{nullptr};
+  torch::Tensor input_shift, input_scale;  // buffers: x_scaled = (x - shift) * scale
+
+ private:
+  OutputTransform transform_;
+  JetOutputTransform jet_transform_;
+};
+TORCH_MODULE(FieldNetwork);
+
+}  // namespace physis

@@ -1,0 +1,381 @@
+#include "core/trainer.h"
+
+#include "core/checkpoint.h"
+#include "core/config.h"
+#include "core/csv.h"
+
+#include <ATen/Context.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/lbfgs.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <numbers>
+#include <sstream>
+
+namespace physis {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Options
+
+double PhaseOptions::lr_at(int64_t step) const {
+  const double base = lr();
+  const double t = steps() > 0 ? std::clamp(static_cast<double>(step) / static_cast<double>(steps()), 0.0, 1.0) : 0.0;
+  if (schedule() == "constant") return base;
+  if (schedule() == "step") return base * std::pow(gamma(), static_cast<double>(step / std::max<int64_t>(1, step_size())));
+  if (schedule() == "exponential")
+    return base * std::pow(gamma(), static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, decay_steps())));
+  if (schedule() == "cosine") return min_lr() + 0.5 * (base - min_lr()) * (1 + std::cos(std::numbers::pi * t));
+  if (schedule() == "linear") return base + (min_lr() - base) * t;
+  if (schedule() == "onecycle") {
+    // Cosine warm-up from base/25 to base, then cosine annealing to min_lr (as torch's OneCycleLR).
+    const double w = std::clamp(warmup_fraction(), 1e-6, 1.0);
+    const double start = base / 25.0;
+    if (t < w) return start + 0.5 * (base - start) * (1 - std::cos(std::numbers::pi * t / w));
+    return min_lr() + 0.5 * (base - min_lr()) * (1 + std::cos(std::numbers::pi * (t - w) / std::max(1e-12, 1 - w)));
+  }
+  throw std::invalid_argument("unknown learning-rate schedule '" + schedule() +
+                              "': expected constant, step, exponential, cosine, linear or onecycle");
+}
+
+PhaseOptions PhaseOptions::from_config(const config::Section& s) {
+  PhaseOptions p;
+  p.optimizer(s.get<std::string>("optimizer", p.optimizer()));
+  if (p.optimizer() != "adam" && p.optimizer() != "adamw" && p.optimizer() != "lbfgs")
+    s.fail_at("optimizer", "unknown optimizer '" + p.optimizer() + "': expected adam, adamw or lbfgs");
+  if (p.optimizer() == "lbfgs") p.lr(1.0);
+  if (p.optimizer() == "adamw") p.weight_decay(0.01);
+  p.steps(s.get<int64_t>("steps", p.steps()));
+  if (p.steps() < 0) s.fail_at("steps", "steps must be >= 0");
+  p.lr(s.get<double>("lr", p.lr()));
+  if (!(p.lr() > 0)) s.fail_at("lr", "lr must be positive");
+  p.weight_decay(s.get<double>("weight_decay", p.weight_decay()));
+  p.schedule(s.get<std::string>("schedule", p.schedule()));
+  p.gamma(s.get<double>("gamma", p.gamma()));
+  p.step_size(s.get<int64_t>("step_size", p.step_size()));
+  p.decay_steps(s.get<int64_t>("decay_steps", p.decay_steps()));
+  p.min_lr(s.get<double>("min_lr", p.min_lr()));
+  p.warmup_fraction(s.get<double>("warmup_fraction", p.warmup_fraction()));
+  p.clip_grad_norm(s.get<double>("clip_grad_norm", p.clip_grad_norm()));
+  p.history_size(s.get<int64_t>("history_size", p.history_size()));
+  p.iterations_per_call(s.get<int64_t>("iterations_per_call", p.iterations_per_call()));
+  try {
+    p.lr_at(0);
+  } catch (const std::invalid_argument& e) {
+    s.fail_at("schedule", e.what());
+  }
+  s.finish();
+  return p;
+}
+
+int64_t TrainerOptions::total_steps() const {
+  int64_t total = 0;
+  for (const auto& p : phases()) total += p.steps();
+  return total;
+}
+
+TrainerOptions TrainerOptions::from_config(const config::Section& s) {
+  TrainerOptions t;
+  if (s.has("phases")) {
+    std::vector<PhaseOptions> phases;
+    for (const auto& item : s.items("phases")) phases.push_back(PhaseOptions::from_config(item));
+    if (phases.empty()) s.fail_at("phases", "phases must list at least one phase");
+    t.phases(phases);
+  }
+  t.log_every(s.get<int64_t>("log_every", t.log_every()));
+  t.eval_every(s.get<int64_t>("eval_every", t.eval_every()));
+  t.checkpoint_every(s.get<int64_t>("checkpoint_every", t.checkpoint_every()));
+  t.progress(s.get<std::string>("progress", t.progress()));
+  try {
+    parse_progress_mode(t.progress());
+  } catch (const std::invalid_argument& e) {
+    s.fail_at("progress", e.what());
+  }
+  if (t.log_every() <= 0) s.fail_at("log_every", "log_every must be positive");
+  if (t.eval_every() <= 0) s.fail_at("eval_every", "eval_every must be positive");
+  if (t.checkpoint_every() <= 0) s.fail_at("checkpoint_every", "checkpoint_every must be positive");
+  return t;  // the caller owns the section and calls finish() after reading its own keys
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Trainer
+
+Trainer::Trainer(std::shared_ptr<torch::nn::Module> model, LossFunction loss, TrainerOptions options)
+    : model_(std::move(model)), loss_(std::move(loss)), options_(std::move(options)) {
+  TORCH_CHECK(model_, "Trainer: no model");
+  TORCH_CHECK(!options_.phases().empty(), "Trainer: no training phase");
+}
+
+Trainer::~Trainer() = default;
+
+std::filesystem::path Trainer::checkpoint_path() const {
+  return options_.output_dir().empty() ? std::filesystem::path() : std::filesystem::path(options_.output_dir()) / "checkpoint.pt";
+}
+
+std::filesystem::path Trainer::history_path() const {
+  return options_.output_dir().empty() ? std::filesystem::path() : std::filesystem::path(options_.output_dir()) / "history.csv";
+}
+
+int64_t Trainer::phase_start(int64_t phase) const {
+  int64_t start = 0;
+  for (int64_t i = 0; i < phase; ++i) start += options_.phases()[i].steps();
+  return start;
+}
+
+int64_t Trainer::phase_index(int64_t step) const {
+  int64_t start = 0;
+  const auto& phases = options_.phases();
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    if (step < start + phases[i].steps()) return static_cast<int64_t>(i);
+    start += phases[i].steps();
+  }
+  return static_cast<int64_t>(phases.size()) - 1;
+}
+
+void Trainer::ensure_phase(int64_t phase) {
+  if (optimizer_ && optimizer_phase_ == phase) return;
+  const auto& p = options_.phases()[phase];
+  auto params = model_->parameters();
+  if (p.optimizer() == "adam") {
+    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(p.lr()).weight_decay(p.weight_decay()));
+  } else if (p.optimizer() == "adamw") {
+    optimizer_ = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(p.lr()).weight_decay(p.weight_decay()));
+  } else if (p.optimizer() == "lbfgs") {
+    optimizer_ = std::make_unique<torch::optim::LBFGS>(params, torch::optim::LBFGSOptions(p.lr())
+                                                                   .max_iter(p.iterations_per_call())
+                                                                   .history_size(p.history_size())
+                                                                   .tolerance_grad(1e-12)
+                                                                   .tolerance_change(1e-15)
+                                                                   .line_search_fn("strong_wolfe"));
+  } else {
+    throw std::invalid_argument("unknown optimizer '" + p.optimizer() + "': expected adam, adamw or lbfgs");
+  }
+  optimizer_phase_ = phase;
+}
+
+void Trainer::check_finite(const LossTerms& terms, double loss) {
+  if (std::isfinite(loss)) return;
+  std::ostringstream msg;
+  msg << "training diverged: the loss is " << loss << " at step " << step_;
+  for (const auto& [name, value] : terms)
+    if (!std::isfinite(value.item<double>())) msg << " (term '" << name << "' is " << value.item<double>() << ")";
+  msg << ". ";
+  const auto ckpt = checkpoint_path();
+  if (!ckpt.empty() && std::filesystem::exists(ckpt))
+    msg << "The last good checkpoint is kept at '" << ckpt.string() << "'. ";
+  msg << "Try a lower learning rate, gradient clipping (clip_grad_norm), float64, or check the problem's data.";
+  throw TrainingDiverged(msg.str());
+}
+
+bool Trainer::parameters_finite() const {
+  for (const auto& p : model_->parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
+
+double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms) {
+  const auto& p = options_.phases()[phase];
+  const double lr = p.lr_at(local_step);
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+
+  auto closure = [&]() -> torch::Tensor {
+    optimizer_->zero_grad();
+    terms = loss_(step_);
+    TORCH_CHECK(!terms.empty(), "the loss function returned no terms");
+    torch::Tensor total = terms.front().second;
+    for (std::size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
+    total.backward();
+    if (p.clip_grad_norm() > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), p.clip_grad_norm());
+    return total;
+  };
+
+  if (p.optimizer() == "lbfgs") {
+    // L-BFGS evaluates the closure several times per call (line search); the loss reported is the first one.
+    auto loss = optimizer_->step(closure);
+    return loss.item<double>();
+  }
+  auto loss = closure();
+  const double value = loss.item<double>();
+  check_finite(terms, value);  // before the update, so the parameters stay those of the last good step
+  optimizer_->step();
+  return value;
+}
+
+void Trainer::write_history(int64_t phase, double lr, double loss, const LossTerms& terms, const Metrics& metrics) {
+  if (options_.output_dir().empty()) return;
+  if (!history_) {
+    std::vector<std::string> header{"step", "phase", "lr", "loss"};
+    for (const auto& [name, value] : terms) header.push_back("loss_" + name);
+    if (evaluator_) {
+      torch::NoGradGuard no_grad;
+      for (const auto& [name, value] : metrics.empty() ? evaluator_() : metrics) header.push_back(name);
+    }
+    header.push_back("elapsed_s");
+    history_columns_ = header;
+    history_ = std::make_unique<CsvWriter>(history_path(), header);
+  }
+  std::vector<std::string> row{std::to_string(step_), std::to_string(phase), format_number(lr), format_number(loss)};
+  for (const auto& [name, value] : terms) row.push_back(format_number(value.item<double>()));
+  // Metric columns stay empty on rows where the evaluator did not run.
+  const std::size_t metric_columns = history_columns_.size() - row.size() - 1;
+  for (std::size_t i = 0; i < metric_columns; ++i)
+    row.push_back(i < metrics.size() ? format_number(metrics[i].second) : std::string());
+  row.push_back(format_number(elapsed_));
+  history_->write_row(row);
+}
+
+TrainResult Trainer::run(int64_t until) {
+  const int64_t total = options_.total_steps();
+  const int64_t end = until >= 0 ? std::min(until, total) : total;
+  TrainResult result;
+  ProgressBar bar(options_.label(), total, step_, parse_progress_mode(options_.progress()), options_.log_every());
+  const auto t0 = std::chrono::steady_clock::now();
+  const double elapsed_before = elapsed_;
+  double loss = NAN;
+  LossTerms terms;
+  Metrics metrics;
+
+  auto stats_text = [&]() {
+    std::ostringstream s;
+    s.precision(3);
+    s << std::scientific << "loss " << loss;
+    if (terms.size() > 1) {
+      s << " (";
+      for (std::size_t i = 0; i < terms.size(); ++i) s << (i ? " " : "") << terms[i].first << " " << terms[i].second.item<double>();
+      s << ")";
+    }
+    for (const auto& [name, value] : metrics) s << " " << name << " " << value;
+    return s.str();
+  };
+
+  while (step_ < end) {
+    const int64_t phase = phase_index(step_);
+    ensure_phase(phase);
+    const auto& p = options_.phases()[phase];
+    const int64_t local = step_ - phase_start(phase);
+    for (auto& hook : hooks_) hook->before_step(step_);
+    loss = compute_step(phase, local, terms);
+    const int64_t advance = p.optimizer() == "lbfgs" ? std::min<int64_t>(p.iterations_per_call(), end - step_) : 1;
+    if (p.optimizer() == "lbfgs") {
+      check_finite(terms, loss);
+      if (!parameters_finite()) check_finite(terms, NAN);
+    }
+    for (auto& hook : hooks_) hook->after_step(step_, terms);
+    const int64_t before = step_;
+    step_ += advance;
+    elapsed_ = elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    const bool last = step_ == end;
+    const bool eval_now = evaluator_ && (last || step_ / options_.eval_every() != before / options_.eval_every());
+    metrics.clear();
+    if (eval_now) {
+      torch::NoGradGuard no_grad;
+      metrics = evaluator_();
+      result.metrics = metrics;
+    }
+    if (last || step_ / options_.log_every() != before / options_.log_every() || eval_now)
+      write_history(phase, p.lr_at(local), loss, terms, metrics);
+    if (!options_.output_dir().empty() &&
+        (last || step_ / options_.checkpoint_every() != before / options_.checkpoint_every())) {
+      if (parameters_finite()) save_checkpoint(checkpoint_path());
+    }
+    bar.update(step_, stats_text());
+  }
+  bar.finish(stats_text());
+  result.steps = step_;
+  result.loss = loss;
+  result.seconds = elapsed_ - elapsed_before;
+  return result;
+}
+
+void Trainer::save_checkpoint(const std::filesystem::path& path) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive model_archive;
+  model_->save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer_) {
+    // LibTorch's L-BFGS keeps a scratch list `al` with unset entries, which its own serializer cannot write;
+    // the entries are overwritten before every use, so empty tensors stand in for them.
+    for (auto& [key, state] : optimizer_->state())
+      if (auto* lbfgs = dynamic_cast<torch::optim::LBFGSParamState*>(state.get()); lbfgs && lbfgs->al()) {
+        auto al = *lbfgs->al();
+        for (auto& t : al)
+          if (!t.defined()) t = torch::empty({0});
+        lbfgs->al(al);
+      }
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer_->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
+  archive.write("optimizer_phase", torch::tensor(optimizer_phase_, torch::kInt64));
+  archive.write("step", torch::tensor(step_, torch::kInt64));
+  archive.write("elapsed", torch::tensor(elapsed_, torch::kFloat64));
+  {
+    auto gen = at::globalContext().defaultGenerator(torch::kCPU);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    archive.write("rng_cpu", gen.get_state());
+  }
+  for (std::size_t i = 0; i < hooks_.size(); ++i) {
+    torch::serialize::OutputArchive hook_archive;
+    hooks_[i]->save(hook_archive);
+    archive.write("hook" + std::to_string(i), hook_archive);
+  }
+  atomic_write(path, [&](std::ostream& out) { archive.save_to(out); });
+}
+
+void Trainer::load_checkpoint(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error("checkpoint '" + path.string() + "' does not exist");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path.string());
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("checkpoint '" + path.string() + "' is not a readable physis checkpoint (" +
+                             std::string(e.what_without_backtrace()) + "); delete it to start over");
+  }
+  // Each read gets a fresh tensor: reading into a defined tensor of another dtype fails in LibTorch.
+  auto read_scalar = [&](const char* key) {
+    torch::Tensor t;
+    archive.read(key, t);
+    return t;
+  };
+  step_ = read_scalar("step").item<int64_t>();
+  elapsed_ = read_scalar("elapsed").item<double>();
+  torch::serialize::InputArchive model_archive;
+  archive.read("model", model_archive);
+  model_->load(model_archive);
+  const int64_t phase = read_scalar("optimizer_phase").item<int64_t>();
+  optimizer_.reset();
+  if (phase >= 0 && phase < static_cast<int64_t>(options_.phases().size()) &&
+      phase == phase_index(std::min(step_, std::max<int64_t>(0, options_.total_steps() - 1)))) {
+    ensure_phase(phase);
+    torch::serialize::InputArchive optimizer_archive;
+    archive.read("optimizer", optimizer_archive);
+    optimizer_->load(optimizer_archive);
+  }
+  auto rng_state = read_scalar("rng_cpu");
+  {
+    auto gen = at::globalContext().defaultGenerator(torch::kCPU);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng_state);
+  }
+  for (std::size_t i = 0; i < hooks_.size(); ++i) {
+    torch::serialize::InputArchive hook_archive;
+    if (archive.try_read("hook" + std::to_string(i), hook_archive)) hooks_[i]->load(hook_archive);
+  }
+  history_.reset();
+  if (!options_.output_dir().empty()) truncate_csv_after(history_path(), step_);
+}
+
+bool Trainer::resume() {
+  const auto path = checkpoint_path();
+  if (path.empty() || !std::filesystem::exists(path)) return false;
+  load_checkpoint(path);
+  return true;
+}
+
+}  // namespace physis

@@ -1,0 +1,95 @@
+#include "pinn/default_problem.h"
+
+#include "core/checkpoint.h"
+#include "core/csv.h"
+#include "core/diff.h"
+#include "core/taylor.h"
+
+#include <numbers>
+
+namespace physis::pinn {
+
+namespace {
+constexpr double pi = std::numbers::pi;
+}
+
+DefaultPoisson::DefaultPoisson(DefaultPoissonOptions options, const Runtime& runtime)
+    : options_(std::move(options)), runtime_(runtime) {
+  std::vector<int64_t> widths{2};
+  widths.insert(widths.end(), options_.hidden().begin(), options_.hidden().end());
+  widths.push_back(1);
+  net_ = FieldNetwork(FieldNetworkOptions(MLPOptions(widths)).input_lower({0, 0}).input_upper({1, 1}));
+  net_->to(runtime_.device, runtime_.dtype);
+
+  const auto opts = runtime_.options();
+  interior_ = torch::rand({options_.interior_points(), 2}, opts);  // [Ni, 2]
+  // Boundary: a uniform coordinate along a random edge of the square.
+  const int64_t nb = options_.boundary_points();
+  auto t = torch::rand({nb}, opts);
+  auto edge = torch::randint(0, 4, {nb}, torch::TensorOptions().dtype(torch::kLong).device(runtime_.device));
+  auto fixed = (edge % 2).to(runtime_.dtype);      // edges 0,2: coordinate 0; edges 1,3: coordinate 1
+  auto vertical = (edge >= 2);                     // edges 2,3 are x = const
+  auto x = torch::where(vertical, fixed, t);
+  auto y = torch::where(vertical, t, fixed);
+  boundary_ = torch::stack({x, y}, 1);             // [Nb, 2]
+  source_values_ = source(interior_);              // [Ni]
+}
+
+torch::Tensor DefaultPoisson::exact(const torch::Tensor& x) const {
+  return torch::sin(pi * x.select(1, 0)) * torch::sin(pi * x.select(1, 1));
+}
+
+torch::Tensor DefaultPoisson::source(const torch::Tensor& x) const { return 2 * pi * pi * exact(x); }
+
+LossTerms DefaultPoisson::loss(int64_t) {
+  torch::Tensor laplacian;
+  if (options_.taylor()) {
+    auto jet = net_->forward_jet(Jet::along_axes(interior_, {}, /*summed=*/true));
+    laplacian = jet.second_sum().select(1, 0);  // [Ni]
+  } else {
+    auto x = interior_.detach().requires_grad_(true);
+    Derivatives d(x, net_->forward(x));
+    laplacian = d.laplacian(0);
+  }
+  auto residual = -laplacian - source_values_;
+  auto ub = net_->forward(boundary_).select(1, 0);
+  return {{"pde", residual.square().mean()}, {"bc", ub.square().mean()}};
+}
+
+torch::Tensor DefaultPoisson::grid_points() const {
+  auto axis = torch::linspace(0, 1, options_.grid(), runtime_.options());
+  auto mesh = torch::meshgrid({axis, axis}, "xy");
+  return torch::stack({mesh[0].reshape(-1), mesh[1].reshape(-1)}, 1);  // [G*G, 2], x fastest
+}
+
+Metrics DefaultPoisson::evaluate() {
+  torch::NoGradGuard no_grad;
+  auto x = grid_points();
+  auto u = net_->forward(x).select(1, 0);
+  auto ue = exact(x);
+  return {{"l2re_u", ((u - ue).norm() / ue.norm()).item<double>()}};
+}
+
+TrainerOptions DefaultPoisson::trainer_options(const std::string& output_dir) const {
+  return TrainerOptions()
+      .phases({PhaseOptions().optimizer("adam").steps(options_.steps()).lr(options_.lr())})
+      .output_dir(output_dir)
+      .label("poisson2d");
+}
+
+void DefaultPoisson::write_fields(const std::filesystem::path& folder) {
+  torch::NoGradGuard no_grad;
+  auto x = grid_points();
+  auto u = net_->forward(x).select(1, 0);
+  auto ue = exact(x);
+  auto table = torch::stack({x.select(1, 0), x.select(1, 1), u, ue, u - ue}, 1).to(torch::kCPU, torch::kFloat64);
+  auto acc = table.accessor<double, 2>();
+  atomic_write(folder / "solution.csv", [&](std::ostream& out) {
+    out << "x,y,u,u_exact,error\n";
+    for (int64_t i = 0; i < table.size(0); ++i)
+      out << format_number(acc[i][0]) << ',' << format_number(acc[i][1]) << ',' << format_number(acc[i][2]) << ','
+          << format_number(acc[i][3]) << ',' << format_number(acc[i][4]) << '\n';
+  });
+}
+
+}  // namespace physis::pinn

@@ -1,0 +1,46 @@
+// The problem `physis solve` runs when no problem file is given: a 2D Poisson equation with an exact solution,
+//   -laplace(u) = 2 pi^2 sin(pi x) sin(pi y)  on (0,1)^2,   u = 0 on the boundary,   u = sin(pi x) sin(pi y).
+// Soft boundary condition, MLP 5x100 tanh (PINNacle's network), 8192 interior / 2048 boundary points, Adam.
+#pragma once
+
+#include "core/network.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+
+#include <filesystem>
+
+namespace physis::pinn {
+
+struct DefaultPoissonOptions {
+  TORCH_ARG(int64_t, interior_points) = 8192;
+  TORCH_ARG(int64_t, boundary_points) = 2048;
+  TORCH_ARG(std::vector<int64_t>, hidden) = std::vector<int64_t>(5, 100);
+  TORCH_ARG(int64_t, steps) = 5000;
+  TORCH_ARG(double, lr) = 1e-3;
+  TORCH_ARG(bool, taylor) = true;  // forward-mode Laplacian (false: nested reverse-mode autograd)
+  TORCH_ARG(int64_t, grid) = 101;  // output grid resolution per axis
+};
+
+class DefaultPoisson {
+ public:
+  DefaultPoisson(DefaultPoissonOptions options, const Runtime& runtime);
+
+  FieldNetwork network() const { return net_; }
+  LossTerms loss(int64_t step);
+  Metrics evaluate();             // relative L2 error of u on the output grid
+  TrainerOptions trainer_options(const std::string& output_dir) const;
+  // Writes the prediction, exact solution and error on the grid (CSV; .vti too when built with VTK).
+  void write_fields(const std::filesystem::path& folder);
+
+ private:
+  torch::Tensor exact(const torch::Tensor& x) const;   // [N, 2] -> [N]
+  torch::Tensor source(const torch::Tensor& x) const;  // [N, 2] -> [N]
+  torch::Tensor grid_points() const;                   // [G*G, 2]
+
+  DefaultPoissonOptions options_;
+  Runtime runtime_;
+  FieldNetwork net_{nullptr};
+  torch::Tensor interior_, boundary_, source_values_;
+};
+
+}  // namespace physis::pinn

@@ -1,0 +1,76 @@
+// Configuration errors carry file, line and column; nothing is silently ignored.
+#include "core/config.h"
+#include "core/trainer.h"
+
+#include <catch2/catch.hpp>
+
+using physis::config::ConfigError;
+using physis::config::Section;
+
+TEST_CASE("typed values, defaults and required keys", "[config]") {
+  auto s = Section::load_string("steps: 200\nlr: 1.0e-3\nname: poisson\nflag: true\nlist: [1, 2, 3]\n", "p.yaml");
+  REQUIRE(s.get<int64_t>("steps") == 200);
+  REQUIRE(s.get<double>("lr") == 1e-3);
+  REQUIRE(s.get<std::string>("name") == "poisson");
+  REQUIRE(s.get<bool>("flag"));
+  REQUIRE(s.get<std::vector<int>>("list") == std::vector<int>{1, 2, 3});
+  REQUIRE(s.get<double>("missing", 4.5) == 4.5);
+  REQUIRE_NOTHROW(s.finish());
+}
+
+TEST_CASE("wrong types name the file, line and column", "[config]") {
+  auto s = Section::load_string("a: 1\ntraining:\n  steps: many\n", "problem.yaml");
+  auto t = s.child("training");
+  try {
+    t.get<int64_t>("steps");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.file() == "problem.yaml");
+    REQUIRE(e.line() == 3);
+    REQUIRE(e.column() == 10);
+    REQUIRE_THAT(e.what(), Catch::Contains("problem.yaml:3:10") && Catch::Contains("'training.steps' must be an integer"));
+  }
+}
+
+TEST_CASE("unknown keys are errors at their position", "[config]") {
+  auto s = Section::load_string("steps: 10\nstpes: 20\n", "f.yaml");
+  s.get<int64_t>("steps");
+  try {
+    s.finish();
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.line() == 2);
+    REQUIRE(e.column() == 1);
+    REQUIRE_THAT(e.what(), Catch::Contains("unknown key 'stpes'") && Catch::Contains("steps"));
+  }
+}
+
+TEST_CASE("missing keys and malformed YAML", "[config]") {
+  auto s = Section::load_string("training: {}\n", "f.yaml");
+  REQUIRE_THROWS_WITH(s.child("training").get<int64_t>("steps"), Catch::Contains("missing required key 'training.steps'"));
+  try {
+    Section::load_string("a: [1, 2\nb: 3\n", "bad.yaml");
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    REQUIRE(e.line() >= 1);
+    REQUIRE_THAT(e.what(), Catch::StartsWith("bad.yaml:") && Catch::Contains("malformed YAML"));
+  }
+  REQUIRE_THROWS_WITH(Section::load_file("/nonexistent/problem.yaml"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("trainer options parse phases and reject mistakes with positions", "[config]") {
+  auto s = Section::load_string(
+      "phases:\n  - {optimizer: adam, steps: 100, lr: 2.0e-3, schedule: cosine}\n  - {optimizer: lbfgs, steps: 50}\nlog_every: 10\n",
+      "t.yaml");
+  auto t = physis::TrainerOptions::from_config(s);
+  s.finish();
+  REQUIRE(t.phases().size() == 2);
+  REQUIRE(t.phases()[0].lr() == 2e-3);
+  REQUIRE(t.phases()[0].lr_at(100) == Approx(0.0).margin(1e-15));
+  REQUIRE(t.phases()[1].optimizer() == "lbfgs");
+  REQUIRE(t.total_steps() == 150);
+  auto bad = Section::load_string("phases:\n  - {optimizer: sgdd}\n", "t.yaml");
+  REQUIRE_THROWS_WITH(physis::TrainerOptions::from_config(bad), Catch::Contains("t.yaml:2:") && Catch::Contains("unknown optimizer 'sgdd'"));
+  auto typo = Section::load_string("phases:\n  - {optimizer: adam, setps: 5}\n", "t.yaml");
+  REQUIRE_THROWS_WITH(physis::TrainerOptions::from_config(typo), Catch::Contains("unknown key 'phases[0].setps'"));
+}

@@ -1,0 +1,177 @@
+// Trainer: exact resume, crash-safe checkpoints, NaN detection, schedules, history.
+#include "core/checkpoint.h"
+#include "core/network.h"
+#include "core/trainer.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace physis;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("physis-test-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Fits sin(3x) on points drawn afresh every step, so resuming must restore the random generator too.
+struct Regression {
+  MLP net;
+  explicit Regression(uint64_t seed) : net(nullptr) {
+    torch::manual_seed(seed);
+    net = MLP(MLPOptions({1, 16, 16, 1}));
+    net->to(torch::kFloat64);
+  }
+  LossTerms operator()(int64_t) {
+    auto x = torch::rand({64, 1}, torch::kFloat64);
+    auto fit = (net->forward(x) - torch::sin(3 * x)).square().mean();
+    auto smooth = 1e-3 * net->forward(x).square().mean();
+    return {{"fit", fit}, {"smooth", smooth}};
+  }
+};
+
+double weights_checksum(const MLP& net) {
+  double s = 0;
+  for (const auto& p : net->parameters()) s += p.sum().item<double>();
+  return s;
+}
+
+TrainerOptions options_for(const fs::path& dir, std::vector<PhaseOptions> phases) {
+  return TrainerOptions().phases(std::move(phases)).output_dir(dir.string()).progress("none").log_every(5).checkpoint_every(1000);
+}
+
+}  // namespace
+
+TEST_CASE("resume continues exactly where training stopped", "[trainer]") {
+  const auto phases = GENERATE(
+      std::vector<PhaseOptions>{PhaseOptions().optimizer("adam").steps(40).lr(1e-2).schedule("cosine")},
+      std::vector<PhaseOptions>{PhaseOptions().optimizer("adamw").steps(20).lr(1e-2),
+                                PhaseOptions().optimizer("lbfgs").steps(20).iterations_per_call(5)});
+  const int64_t split = phases.size() == 1 ? 17 : 30;  // inside the first phase / inside the L-BFGS phase
+  auto dir = fresh_dir("resume");
+
+  torch::manual_seed(123);
+  Regression straight(7);
+  Trainer a(straight.net.ptr(), std::ref(straight), options_for(dir / "a", phases));
+  auto full = a.run();
+
+  torch::manual_seed(123);
+  Regression first(7);
+  Trainer b(first.net.ptr(), std::ref(first), options_for(dir / "b", phases));
+  b.run(split);
+  REQUIRE(b.step() == split);
+  b.save_checkpoint(dir / "b" / "checkpoint.pt");
+
+  torch::manual_seed(999);  // a different process state: weights and generator both differ until loaded
+  Regression second(8);
+  Trainer c(second.net.ptr(), std::ref(second), options_for(dir / "b", phases));
+  REQUIRE(c.resume());
+  REQUIRE(c.step() == split);
+  auto rest = c.run();
+
+  REQUIRE(rest.steps == full.steps);
+  REQUIRE(rest.loss == full.loss);  // bit-for-bit: same optimizer state, same random draws
+  REQUIRE(weights_checksum(second.net) == weights_checksum(straight.net));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a write that dies half-way leaves the previous checkpoint valid", "[trainer]") {
+  auto dir = fresh_dir("atomic");
+  Regression r(1);
+  Trainer t(r.net.ptr(), std::ref(r), options_for(dir, {PhaseOptions().steps(5)}));
+  t.run();
+  const auto path = dir / "checkpoint.pt";
+  REQUIRE(fs::exists(path));
+  const auto size_before = fs::file_size(path);
+
+  // A writer that produces half a file and then fails, as a process killed mid-write would.
+  REQUIRE_THROWS(atomic_write(path, [](std::ostream& out) {
+    out << std::string(1 << 20, 'x');
+    throw std::runtime_error("killed");
+  }));
+  REQUIRE(fs::file_size(path) == size_before);
+  for (const auto& entry : fs::directory_iterator(dir))  // no temporary file left behind
+    REQUIRE(entry.path().filename().string().find(".tmp.") == std::string::npos);
+
+  Regression other(2);
+  Trainer u(other.net.ptr(), std::ref(other), options_for(dir, {PhaseOptions().steps(5)}));
+  REQUIRE_NOTHROW(u.load_checkpoint(path));
+  REQUIRE(u.step() == 5);
+  REQUIRE(weights_checksum(other.net) == weights_checksum(r.net));
+
+  std::ofstream(dir / "garbage.pt") << "not a checkpoint";
+  REQUIRE_THROWS_WITH(u.load_checkpoint(dir / "garbage.pt"), Catch::Contains("not a readable physis checkpoint"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("NaN in training stops with a clear message and keeps the last good checkpoint", "[trainer]") {
+  auto dir = fresh_dir("nan");
+  Regression r(3);
+  auto loss = [&](int64_t step) {
+    auto terms = r(step);
+    if (step >= 12) terms.push_back({"poison", torch::log(torch::zeros({1}, torch::kFloat64) - 1).sum()});
+    return terms;
+  };
+  auto opts = options_for(dir, {PhaseOptions().steps(50)}).checkpoint_every(5);
+  Trainer t(r.net.ptr(), loss, opts);
+  REQUIRE_THROWS_AS(t.run(), TrainingDiverged);
+  try {
+    Trainer t2(r.net.ptr(), loss, opts);
+    t2.resume();
+    t2.run();
+  } catch (const TrainingDiverged& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("at step 12") && Catch::Contains("term 'poison'") &&
+                               Catch::Contains("checkpoint.pt") && Catch::Contains("lower learning rate"));
+  }
+  Regression check(4);
+  Trainer u(check.net.ptr(), std::ref(check), opts);
+  u.load_checkpoint(dir / "checkpoint.pt");
+  REQUIRE(u.step() == 10);
+  for (const auto& p : check.net->parameters()) REQUIRE(torch::isfinite(p).all().item<bool>());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("learning-rate schedules", "[trainer]") {
+  auto p = PhaseOptions().lr(1.0).steps(100);
+  REQUIRE(p.schedule("constant").lr_at(50) == 1.0);
+  REQUIRE(p.schedule("step").gamma(0.5).step_size(10).lr_at(25) == Approx(0.25));
+  REQUIRE(p.schedule("exponential").gamma(0.1).decay_steps(50).lr_at(100) == Approx(0.01));
+  REQUIRE(p.schedule("cosine").min_lr(0.0).lr_at(50) == Approx(0.5));
+  REQUIRE(p.schedule("linear").lr_at(75) == Approx(0.25));
+  auto one = p.schedule("onecycle").warmup_fraction(0.3);
+  REQUIRE(one.lr_at(0) == Approx(1.0 / 25));
+  REQUIRE(one.lr_at(30) == Approx(1.0));
+  REQUIRE(one.lr_at(100) == Approx(0.0).margin(1e-12));
+  REQUIRE_THROWS_WITH(p.schedule("warp").lr_at(1), Catch::Contains("unknown learning-rate schedule 'warp'"));
+}
+
+TEST_CASE("history CSV has a row per log interval, metrics, and is truncated on resume", "[trainer]") {
+  auto dir = fresh_dir("history");
+  Regression r(5);
+  auto opts = options_for(dir, {PhaseOptions().steps(20)}).log_every(5).eval_every(10).checkpoint_every(10);
+  Trainer t(r.net.ptr(), std::ref(r), opts);
+  t.set_evaluator([] { return Metrics{{"l2re_u", 0.5}}; });
+  t.run();
+  std::ifstream in(dir / "history.csv");
+  std::string header;
+  std::getline(in, header);
+  REQUIRE(header == "step,phase,lr,loss,loss_fit,loss_smooth,l2re_u,elapsed_s");
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 4);  // steps 5, 10, 15, 20
+  REQUIRE(rows[1].rfind("10,", 0) == 0);
+  in.close();
+
+  Regression again(5);
+  Trainer u(again.net.ptr(), std::ref(again), opts);
+  u.set_evaluator([] { return Metrics{{"l2re_u", 0.5}}; });
+  u.load_checkpoint(dir / "checkpoint.pt");  // the final checkpoint: step 20, nothing to drop
+  REQUIRE(u.step() == 20);
+  fs::remove_all(dir);
+}
