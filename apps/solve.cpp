@@ -17,6 +17,7 @@ struct SolveArgs {
   std::string dtype = "float32";
   std::string progress = "auto";
   int64_t steps = -1;
+  int64_t checkpoint_every = 0;
   uint64_t seed = 0;
   int threads = 0;
   bool resume = false;
@@ -32,6 +33,8 @@ Command add_solve(CLI::App& app) {
   app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--dtype", a->dtype, "float32 or float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
   app.add_option("--steps", a->steps, "Override the number of training steps")->check(CLI::PositiveNumber);
+  app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (default 1000)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--seed", a->seed, "Random seed")->capture_default_str();
   app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
   app.add_option("--progress", a->progress, "auto, bar, lines or none")
@@ -56,6 +59,7 @@ Command add_solve(CLI::App& app) {
     pinn::DefaultPoisson problem(options, rt);
     auto trainer_options = problem.trainer_options(out);
     trainer_options.progress(a->progress);
+    if (a->checkpoint_every > 0) trainer_options.checkpoint_every(a->checkpoint_every);
     auto net = problem.network();
     Trainer trainer(net.ptr(), [&](int64_t step) { return problem.loss(step); }, trainer_options);
     trainer.set_evaluator([&] { return problem.evaluate(); });

@@ -1,5 +1,7 @@
 #include "core/network.h"
 
+#include "core/taylor_activation.h"
+
 #include <torch/nn/init.h>
 
 #include <cmath>
@@ -35,38 +37,6 @@ torch::Tensor apply_activation(Activation activation, const torch::Tensor& x) {
   }
   return x;
 }
-
-namespace {
-
-// The activation and its first two derivatives at z, for forward-mode propagation.
-Jet activation_jet(Activation activation, const Jet& z) {
-  const auto& x = z.value;
-  switch (activation) {
-    case Activation::tanh: {
-      auto t = torch::tanh(x);
-      auto dt = 1 - t * t;
-      return jet_elementwise(z, t, dt, -2 * t * dt);
-    }
-    case Activation::sin: {
-      auto s = torch::sin(x);
-      return jet_elementwise(z, s, torch::cos(x), -s);
-    }
-    case Activation::silu: {
-      auto sg = torch::sigmoid(x);
-      auto ds = sg * (1 - sg);
-      return jet_elementwise(z, x * sg, sg + x * ds, ds * (2 + x * (1 - 2 * sg)));
-    }
-    case Activation::gelu: {
-      // gelu(x) = x Phi(x): gelu' = Phi + x phi, gelu'' = phi (2 - x^2)
-      auto phi = torch::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
-      auto Phi = 0.5 * (1 + torch::erf(x / std::numbers::sqrt2));
-      return jet_elementwise(z, x * Phi, Phi + x * phi, phi * (2 - x * x));
-    }
-  }
-  return z;
-}
-
-}  // namespace
 
 MLPImpl::MLPImpl(MLPOptions options_) : options(std::move(options_)) { reset(); }
 
@@ -104,7 +74,7 @@ Jet MLPImpl::forward_jet(const Jet& x) {
   for (std::size_t i = 0; i < n; ++i) {
     auto linear = layers[i]->as<torch::nn::Linear>();
     h = jet_linear(h, linear->weight, linear->bias);
-    if (i + 1 < n || options.activate_last()) h = activation_jet(options.activation(), h);
+    if (i + 1 < n || options.activate_last()) h = jet_activation(options.activation(), h);
   }
   return h;
 }

@@ -80,3 +80,36 @@ TEST_CASE("a wrong second-derivative rule would be caught (negative control)", "
   REQUIRE(max_error(jet.second_at(0).select(1, 0), d.d(0, 0, 0)) < 1e-8);
   REQUIRE(max_error(wrong.select(1, 0), d.d(0, 0, 0)) > 1e-4);
 }
+
+TEST_CASE("parameter gradients through the fused jet equal those through nested autograd", "[taylor]") {
+  torch::manual_seed(6);
+  const auto activation = GENERATE(Activation::tanh, Activation::sin, Activation::silu, Activation::gelu);
+  const bool summed = GENERATE(true, false);
+  INFO("activation " << activation_name(activation) << ", summed " << summed);
+  MLP net(MLPOptions({3, 10, 10, 2}).activation(activation));
+  net->to(torch::kFloat64);
+  auto x = torch::rand({12, 3}, torch::kFloat64);
+  auto weights = torch::rand({12}, torch::kFloat64);
+
+  auto gradients = [&](const torch::Tensor& loss) {
+    net->zero_grad();
+    loss.backward();
+    std::vector<torch::Tensor> g;
+    for (const auto& p : net->parameters()) g.push_back(p.grad().clone());
+    return g;
+  };
+  // Losses that use the value, first and second derivatives, as PDE residuals do.
+  auto xg = x.clone().requires_grad_(true);
+  Derivatives d(xg, net->forward(xg));
+  auto lap0 = d.d(0, 0, 0) + d.d(0, 1, 1) + d.d(0, 2, 2);
+  auto reference_loss = (lap0 * weights).square().sum() + (d.d(1, 1) * d.value(0)).sum();
+  if (!summed) reference_loss = reference_loss + (d.d(1, 2, 2) * weights).sum();
+  auto reference = gradients(reference_loss);
+
+  auto jet = net->forward_jet(Jet::along_axes(x, {}, summed));
+  auto loss = (jet.second_sum().select(1, 0) * weights).square().sum() +
+              (jet.first_at(1).select(1, 1) * jet.value.select(1, 0)).sum();
+  if (!summed) loss = loss + (jet.second_at(2).select(1, 1) * weights).sum();
+  auto taylor = gradients(loss);
+  for (std::size_t i = 0; i < reference.size(); ++i) REQUIRE(max_error(taylor[i], reference[i]) < 1e-9);
+}

@@ -1,0 +1,138 @@
+#include "core/taylor_activation.h"
+
+#include "core/network.h"
+
+#include <torch/autograd.h>
+
+#include <cmath>
+#include <numbers>
+
+namespace physis {
+
+namespace {
+
+struct Derivs {
+  torch::Tensor f, d1, d2, d3;  // f and its first three derivatives at z
+};
+
+// d3 is only needed by the backward pass.
+Derivs activation_derivatives(Activation activation, const torch::Tensor& z, bool need_value, bool need_d3) {
+  Derivs r;
+  switch (activation) {
+    case Activation::tanh: {
+      auto t = torch::tanh(z);
+      r.d1 = 1 - t * t;
+      r.d2 = -2 * t * r.d1;
+      if (need_d3) r.d3 = -2 * r.d1 * (1 - 3 * t * t);
+      if (need_value) r.f = std::move(t);
+      break;
+    }
+    case Activation::sin: {
+      auto s = torch::sin(z), c = torch::cos(z);
+      r.d1 = c;
+      r.d2 = -s;
+      if (need_d3) r.d3 = -c;
+      if (need_value) r.f = s;
+      break;
+    }
+    case Activation::silu: {
+      auto sg = torch::sigmoid(z);
+      auto p = sg * (1 - sg);
+      auto q = 1 - 2 * sg;
+      auto g = 2 + z * q;
+      r.d1 = sg + z * p;
+      r.d2 = p * g;
+      if (need_d3) r.d3 = p * (q * g + q - 2 * z * p);
+      if (need_value) r.f = z * sg;
+      break;
+    }
+    case Activation::gelu: {
+      auto phi = torch::exp(-0.5 * z * z) / std::sqrt(2 * std::numbers::pi);
+      auto Phi = 0.5 * (1 + torch::erf(z / std::numbers::sqrt2));
+      r.d1 = Phi + z * phi;
+      r.d2 = phi * (2 - z * z);
+      if (need_d3) r.d3 = z * phi * (z * z - 4);
+      if (need_value) r.f = z * Phi;
+      break;
+    }
+  }
+  return r;
+}
+
+// Sums a gradient computed at full size back to the (possibly broadcast) shape of the input it belongs to.
+torch::Tensor reduce_to(const torch::Tensor& grad, const torch::Tensor& like) {
+  if (grad.sizes() == like.sizes()) return grad;
+  return grad.sum_to_size(like.sizes());
+}
+
+class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunction> {
+ public:
+  // z [N, w]; z1 [K, N|1, w]; z2 [M, N|1, w] or undefined (zero); summed: M = 1 and S sums over k.
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z,
+                                                const torch::Tensor& z1, const torch::Tensor& z2, int64_t activation,
+                                                bool summed) {
+    ctx->saved_data["activation"] = activation;
+    ctx->saved_data["summed"] = summed;
+    const bool has_z2 = z2.numel() > 0;  // an empty tensor stands for a zero second derivative
+    ctx->saved_data["has_z2"] = has_z2;
+    ctx->save_for_backward({z, z1, z2});
+    auto r = activation_derivatives(static_cast<Activation>(activation), z, /*need_value=*/true, /*need_d3=*/false);
+    auto a1 = r.d1 * z1;                                           // [K, N, w]
+    auto square = z1 * z1;
+    auto a2 = r.d2 * (summed ? square.sum(0, /*keepdim=*/true) : square);  // [M, N, w]
+    if (has_z2) a2.addcmul_(r.d1, z2);
+    return {r.f, a1, a2};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& z = saved[0];
+    const auto& z1 = saved[1];
+    const auto& z2 = saved[2];
+    const bool summed = ctx->saved_data["summed"].toBool();
+    const bool has_z2 = ctx->saved_data["has_z2"].toBool();
+    const auto& g = grads[0];   // [N, w]
+    const auto& g1 = grads[1];  // [K, N, w]
+    const auto& g2 = grads[2];  // [M, N, w]
+    auto r = activation_derivatives(static_cast<Activation>(ctx->saved_data["activation"].toInt()), z,
+                                    /*need_value=*/false, /*need_d3=*/true);
+
+    torch::Tensor gz = g.defined() ? r.d1 * g : torch::zeros_like(z);
+    torch::Tensor gz1, gz2;
+    if (g1.defined()) {
+      auto g1z1 = g1 * z1;
+      gz.addcmul_(r.d2, g1z1.sum(0));
+      gz1 = r.d1 * g1;
+    }
+    if (g2.defined()) {
+      // [M, N, w]: f'' z2 + f''' S, contracted with g2 over m
+      auto square = z1 * z1;
+      auto curvature = r.d3 * (summed ? square.sum(0, true) : square);
+      if (has_z2) curvature.addcmul_(r.d2, z2);
+      gz.add_((g2 * curvature).sum(0));
+      auto extra = 2 * r.d2 * z1 * g2;  // g2 broadcasts over k in summed mode
+      gz1 = gz1.defined() ? gz1.add_(extra) : extra;
+      if (has_z2) gz2 = reduce_to(r.d1 * g2, z2);
+    }
+    if (gz1.defined()) gz1 = reduce_to(gz1, z1);
+    if (!has_z2) gz2 = torch::Tensor();
+    return {gz, gz1, gz2, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+Jet jet_activation(Activation activation, const Jet& z) {
+  // Autograd functions take no undefined tensors: an empty one marks a zero second derivative.
+  auto second = z.second.defined() ? z.second : torch::empty({0}, z.value.options());
+  auto out = ActivationJetFunction::apply(z.value, z.first, second, static_cast<int64_t>(activation), z.summed);
+  Jet y;
+  y.summed = z.summed;
+  y.value = out[0];
+  y.first = out[1];
+  y.second = out[2];
+  return y;
+}
+
+}  // namespace physis

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The physis command: --help everywhere, exit code 2 for usage mistakes, 1 for bad input, 0 for success.
+set -u
+physis="$1"; work="$2"; rm -rf "$work"; mkdir -p "$work"; cd "$work"
+fail=0
+expect() {  # expect CODE DESCRIPTION -- COMMAND...
+  local want="$1" what="$2"; shift 3
+  "$@" >out.txt 2>err.txt; local got=$?
+  if [[ "$got" != "$want" ]]; then
+    echo "FAIL: $what: exit $got, expected $want"; cat out.txt err.txt; fail=1
+  else
+    echo "ok: $what (exit $got)"
+  fi
+}
+expect 0 "top-level --help" -- "$physis" --help
+grep -q "solve" out.txt || { echo "FAIL: --help does not list solve"; fail=1; }
+for sub in info solve train-operator predict datagen; do
+  expect 0 "$sub --help" -- "$physis" "$sub" --help
+done
+expect 2 "no subcommand" -- "$physis"
+expect 2 "unknown subcommand" -- "$physis" frobnicate
+expect 2 "unknown option" -- "$physis" solve --no-such-option
+expect 2 "bad option value" -- "$physis" solve --steps -5
+expect 2 "missing problem file" -- "$physis" solve /nonexistent/problem.yaml
+expect 1 "unknown device" -- "$physis" solve --device tpu --steps 1 --output "$work/r0"
+grep -q "unknown device 'tpu'" err.txt || { echo "FAIL: device error message"; cat err.txt; fail=1; }
+expect 0 "info without measurement" -- "$physis" info --no-measure
+grep -q "LibTorch" out.txt || { echo "FAIL: info prints no LibTorch version"; fail=1; }
+expect 0 "short solve" -- "$physis" solve --steps 20 --progress lines --output "$work/r1"
+for f in checkpoint.pt history.csv solution.csv; do
+  [[ -s "$work/r1/$f" ]] || { echo "FAIL: solve did not write $f"; fail=1; }
+done
+expect 1 "refuses to overwrite a run" -- "$physis" solve --steps 20 --output "$work/r1"
+grep -q "already holds a run" err.txt || { echo "FAIL: overwrite message"; fail=1; }
+expect 1 "resume without checkpoint" -- "$physis" solve --resume --output "$work/none"
+exit $fail
