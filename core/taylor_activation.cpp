@@ -1,6 +1,10 @@
 #include "core/taylor_activation.h"
 
 #include "core/network.h"
+#include "core/tanh_jet_kernel.h"
+
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 
 #include <torch/autograd.h>
 
@@ -65,6 +69,30 @@ torch::Tensor reduce_to(const torch::Tensor& grad, const torch::Tensor& like) {
   return grad.sum_to_size(like.sizes());
 }
 
+// The one-pass CPU kernels serve tanh on float/double CPU tensors; everything else takes the tensor-op path.
+bool use_fused_kernel(Activation activation, const torch::Tensor& z) {
+  return activation == Activation::tanh && z.device().is_cpu() &&
+         (z.scalar_type() == torch::kFloat32 || z.scalar_type() == torch::kFloat64);
+}
+
+constexpr int64_t kGrain = 16384;  // values per task: enough work to amortise a thread hand-off
+
+torch::autograd::variable_list fused_forward(const torch::Tensor& z, const torch::Tensor& z1_full,
+                                             const torch::Tensor& z2_full, bool summed, torch::Tensor& t) {
+  const int64_t K = z1_full.size(0), n = z.numel(), M = summed ? 1 : K;
+  t = torch::tanh(z).contiguous();
+  auto a1 = torch::empty_like(z1_full);
+  auto a2 = torch::empty({M, z.size(0), z.size(1)}, z.options());
+  AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "tanh_jet_forward", [&] {
+    const scalar_t* z2p = z2_full.defined() ? z2_full.data_ptr<scalar_t>() : nullptr;
+    at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+      kernels::tanh_jet_forward<scalar_t>(t.data_ptr<scalar_t>(), z1_full.data_ptr<scalar_t>(), z2p,
+                                          a1.data_ptr<scalar_t>(), a2.data_ptr<scalar_t>(), n, K, summed, begin, end);
+    });
+  });
+  return {t, a1, a2};
+}
+
 class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunction> {
  public:
   // z [N, w]; z1 [K, N|1, w]; z2 [M, N|1, w] or undefined (zero); summed: M = 1 and S sums over k.
@@ -75,9 +103,24 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
     ctx->saved_data["summed"] = summed;
     const bool has_z2 = z2.numel() > 0;  // an empty tensor stands for a zero second derivative
     ctx->saved_data["has_z2"] = has_z2;
+    ctx->saved_data["z1_shape"] = z1.sizes().vec();
+    ctx->saved_data["z2_shape"] = z2.sizes().vec();
+    const auto act = static_cast<Activation>(activation);
+    const bool fused = use_fused_kernel(act, z);
+    ctx->saved_data["fused"] = fused;
+    if (fused) {
+      // Broadcast first derivatives (the first layer's) are materialised: the kernels index every point.
+      const int64_t K = z1.size(0), M = summed ? 1 : K;
+      auto z1_full = z1.expand({K, z.size(0), z.size(1)}).contiguous();
+      auto z2_full = has_z2 ? z2.expand({M, z.size(0), z.size(1)}).contiguous() : torch::Tensor();
+      torch::Tensor t;
+      auto out = fused_forward(z.contiguous(), z1_full, z2_full, summed, t);
+      ctx->save_for_backward({t, z1_full, has_z2 ? z2_full : z2});
+      return out;
+    }
     ctx->save_for_backward({z, z1, z2});
-    auto r = activation_derivatives(static_cast<Activation>(activation), z, /*need_value=*/true, /*need_d3=*/false);
-    auto a1 = r.d1 * z1;                                           // [K, N, w]
+    auto r = activation_derivatives(act, z, /*need_value=*/true, /*need_d3=*/false);
+    auto a1 = r.d1 * z1;                                                   // [K, N, w]
     auto square = z1 * z1;
     auto a2 = r.d2 * (summed ? square.sum(0, /*keepdim=*/true) : square);  // [M, N, w]
     if (has_z2) a2.addcmul_(r.d1, z2);
@@ -95,6 +138,7 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
     const auto& g = grads[0];   // [N, w]
     const auto& g1 = grads[1];  // [K, N, w]
     const auto& g2 = grads[2];  // [M, N, w]
+    if (ctx->saved_data["fused"].toBool()) return fused_backward(saved, grads, summed, has_z2, ctx);
     auto r = activation_derivatives(static_cast<Activation>(ctx->saved_data["activation"].toInt()), z,
                                     /*need_value=*/false, /*need_d3=*/true);
 
@@ -117,6 +161,31 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
     }
     if (gz1.defined()) gz1 = reduce_to(gz1, z1);
     if (!has_z2) gz2 = torch::Tensor();
+    return {gz, gz1, gz2, torch::Tensor(), torch::Tensor()};
+  }
+
+ private:
+  static torch::autograd::variable_list fused_backward(const torch::autograd::variable_list& saved,
+                                                       const torch::autograd::variable_list& grads, bool summed,
+                                                       bool has_z2, torch::autograd::AutogradContext* ctx) {
+    const auto& t = saved[0];        // tanh(z) [N, w]
+    const auto& z1 = saved[1];       // [K, N, w], materialised
+    const auto& z2 = saved[2];       // [M, N, w] or empty
+    const int64_t K = z1.size(0), n = t.numel();
+    auto contiguous = [](const torch::Tensor& x) { return x.defined() ? x.contiguous() : x; };
+    const auto g = contiguous(grads[0]), g1 = contiguous(grads[1]), g2 = contiguous(grads[2]);
+    auto gz = torch::empty_like(t);
+    auto gz1 = torch::empty_like(z1);
+    auto gz2 = has_z2 ? torch::empty_like(z2) : torch::Tensor();
+    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "tanh_jet_backward", [&] {
+      auto ptr = [](const torch::Tensor& x) { return x.defined() ? x.data_ptr<scalar_t>() : nullptr; };
+      at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+        kernels::tanh_jet_backward<scalar_t>(ptr(t), ptr(z1), has_z2 ? ptr(z2) : nullptr, ptr(g), ptr(g1), ptr(g2),
+                                             ptr(gz), ptr(gz1), ptr(gz2), n, K, summed, begin, end);
+      });
+    });
+    gz1 = gz1.sum_to_size(ctx->saved_data["z1_shape"].toIntVector());
+    if (has_z2) gz2 = gz2.sum_to_size(ctx->saved_data["z2_shape"].toIntVector());
     return {gz, gz1, gz2, torch::Tensor(), torch::Tensor()};
   }
 };
