@@ -1,15 +1,19 @@
-// `physis solve [FILE]`: trains a PINN and writes results (checkpoint, history, fields).
+// `physis solve [FILE]`: trains a PINN on a problem file (or the built-in 2D Poisson problem) and writes results.
 #include "apps/commands.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
 #include "pinn/default_problem.h"
+#include "pinn/problem.h"
+#include "pinn/solver.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
 namespace physis::app {
 
 namespace {
+
 struct SolveArgs {
   std::string problem;
   std::string output;
@@ -22,7 +26,88 @@ struct SolveArgs {
   int threads = 0;
   bool resume = false;
   bool autograd = false;
+  CLI::Option *device_opt = nullptr, *dtype_opt = nullptr, *seed_opt = nullptr;
 };
+
+// Runs the trainer with resume/overwrite rules shared by every problem; returns the result.
+TrainResult train(const std::shared_ptr<torch::nn::Module>& model, LossFunction loss, std::function<Metrics()> evaluate,
+                  TrainerOptions options, const SolveArgs& a) {
+  options.progress(a.progress);
+  if (a.checkpoint_every > 0) options.checkpoint_every(a.checkpoint_every);
+  Trainer trainer(model, std::move(loss), options);
+  trainer.set_evaluator(std::move(evaluate));
+  if (a.resume) {
+    if (!trainer.resume())
+      throw std::runtime_error("--resume: no checkpoint at '" + trainer.checkpoint_path().string() +
+                               "'; run without --resume to start");
+    std::cout << "resumed at step " << trainer.step() << std::endl;
+  } else if (std::filesystem::exists(trainer.checkpoint_path())) {
+    throw std::runtime_error("'" + options.output_dir() + "' already holds a run; pass --resume to continue it or "
+                             "--output to write elsewhere (nothing was overwritten)");
+  }
+  return trainer.run();
+}
+
+void report(const TrainResult& result) {
+  std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
+  for (const auto& [name, value] : result.metrics) std::cout << ", " << name << " " << value;
+  std::cout << std::endl;
+}
+
+// --steps N rescales the phases so that they add up to N (each keeps at least one step).
+void override_steps(TrainerOptions& options, int64_t steps) {
+  auto phases = options.phases();
+  const double total = static_cast<double>(options.total_steps());
+  for (auto& ph : phases)
+    ph.steps(std::max<int64_t>(1, std::llround(static_cast<double>(ph.steps()) * steps / std::max(1.0, total))));
+  options.phases(phases);
+}
+
+int solve_builtin(const SolveArgs& a) {
+  auto rt = Runtime::create(RuntimeOptions().device(a.device).dtype(a.dtype).seed(a.seed).threads(a.threads));
+  const std::string out = a.output.empty() ? "results/poisson2d" : a.output;
+  std::cout << "physis solve: built-in problem -laplace(u) = 2 pi^2 sin(pi x) sin(pi y) on (0,1)^2, u = 0 on the "
+               "boundary\n";
+  std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, results in "
+            << out << std::endl;
+  pinn::DefaultPoissonOptions options;
+  if (a.steps > 0) options.steps(a.steps);
+  options.taylor(!a.autograd);
+  pinn::DefaultPoisson problem(options, rt);
+  auto result = train(problem.network().ptr(), [&](int64_t step) { return problem.loss(step); },
+                      [&] { return problem.evaluate(); }, problem.trainer_options(out), a);
+  problem.write_fields(out);
+  report(result);
+  std::cout << "wrote " << out << "/{checkpoint.pt, history.csv, solution.csv}" << std::endl;
+  return 0;
+}
+
+int solve_file(const SolveArgs& a) {
+  auto problem = pinn::Problem::load(a.problem);
+  if (a.device_opt->count()) problem.runtime.device(a.device);
+  if (a.dtype_opt->count()) problem.runtime.dtype(a.dtype);
+  if (a.seed_opt->count()) problem.runtime.seed(a.seed);
+  problem.runtime.threads(a.threads);
+  if (a.autograd) problem.derivatives = pinn::DerivativeMode::autograd;
+  auto rt = Runtime::create(problem.runtime);
+  const std::string out = a.output.empty() ? "results/" + problem.name : a.output;
+  auto options = problem.trainer;
+  if (a.steps > 0) override_steps(options, a.steps);
+  options.output_dir(out).label(problem.name);
+  pinn::Solver solver(problem, rt);
+  std::cout << "physis solve: " << problem.name << " (" << a.problem << "), " << problem.equations.size()
+            << " equation(s), " << problem.conditions.size() << " condition(s), derivatives by "
+            << (solver.uses_taylor() ? "forward (Taylor) mode" : "reverse mode") << "\n";
+  std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, "
+            << options.total_steps() << " steps, results in " << out << std::endl;
+  auto result = train(solver.network().ptr(), [&](int64_t step) { return solver.loss(step); },
+                      [&] { return solver.evaluate(); }, options, a);
+  solver.write_results(out);
+  report(result);
+  std::cout << "wrote " << out << "/{checkpoint.pt, history.csv, fields.csv}" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 Command add_solve(CLI::App& app) {
@@ -30,55 +115,23 @@ Command add_solve(CLI::App& app) {
   app.add_option("problem", a->problem, "Problem file (YAML); without one, the built-in 2D Poisson problem")
       ->check(CLI::ExistingFile);
   app.add_option("-o,--output", a->output, "Results folder (default: results/<problem name>)");
-  app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--dtype", a->dtype, "float32 or float64")->check(CLI::IsMember({"float32", "float64"}))->capture_default_str();
-  app.add_option("--steps", a->steps, "Override the number of training steps")->check(CLI::PositiveNumber);
+  a->device_opt = app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N (overrides the problem file)")
+                      ->capture_default_str();
+  a->dtype_opt = app.add_option("--dtype", a->dtype, "float32 or float64 (overrides the problem file)")
+                     ->check(CLI::IsMember({"float32", "float64"}))
+                     ->capture_default_str();
+  app.add_option("--steps", a->steps, "Total training steps (phases are rescaled to add up to it)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (default 1000)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  a->seed_opt = app.add_option("--seed", a->seed, "Random seed (overrides the problem file)")->capture_default_str();
   app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
   app.add_option("--progress", a->progress, "auto, bar, lines or none")
-      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))->capture_default_str();
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
+      ->capture_default_str();
   app.add_flag("--resume", a->resume, "Continue from the checkpoint in the results folder");
   app.add_flag("--autograd", a->autograd, "Derivatives by nested reverse mode instead of forward (Taylor) mode");
-  return [a]() {
-    if (!a->problem.empty()) {
-      std::cerr << "physis solve: problem files are not supported by this version yet; run `physis solve` without "
-                   "a file for the built-in 2D Poisson problem\n";
-      return 1;
-    }
-    auto rt = Runtime::create(RuntimeOptions().device(a->device).dtype(a->dtype).seed(a->seed).threads(a->threads));
-    const std::string out = a->output.empty() ? "results/poisson2d" : a->output;
-    std::cout << "physis solve: built-in problem -laplace(u) = 2 pi^2 sin(pi x) sin(pi y) on (0,1)^2, u = 0 on the "
-                 "boundary\n";
-    std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, results in "
-              << out << "\n";
-    pinn::DefaultPoissonOptions options;
-    if (a->steps > 0) options.steps(a->steps);
-    options.taylor(!a->autograd);
-    pinn::DefaultPoisson problem(options, rt);
-    auto trainer_options = problem.trainer_options(out);
-    trainer_options.progress(a->progress);
-    if (a->checkpoint_every > 0) trainer_options.checkpoint_every(a->checkpoint_every);
-    auto net = problem.network();
-    Trainer trainer(net.ptr(), [&](int64_t step) { return problem.loss(step); }, trainer_options);
-    trainer.set_evaluator([&] { return problem.evaluate(); });
-    if (a->resume) {
-      if (!trainer.resume())
-        throw std::runtime_error("--resume: no checkpoint at '" + trainer.checkpoint_path().string() +
-                                 "'; run without --resume to start");
-      std::cout << "resumed at step " << trainer.step() << "\n";
-    } else if (std::filesystem::exists(trainer.checkpoint_path())) {
-      throw std::runtime_error("'" + out + "' already holds a run; pass --resume to continue it or --output to "
-                               "write elsewhere (nothing was overwritten)");
-    }
-    auto result = trainer.run();
-    problem.write_fields(out);
-    std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
-    for (const auto& [name, value] : result.metrics) std::cout << ", " << name << " " << value;
-    std::cout << "\nwrote " << out << "/{checkpoint.pt, history.csv, solution.csv}\n";
-    return 0;
-  };
+  return [a]() { return a->problem.empty() ? solve_builtin(*a) : solve_file(*a); };
 }
 
 }  // namespace physis::app

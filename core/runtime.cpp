@@ -9,6 +9,7 @@
 
 #include <sched.h>
 
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -63,8 +64,12 @@ void seed_everything(uint64_t seed) {
 
 Runtime Runtime::create(const RuntimeOptions& options) {
   Runtime rt;
-  rt.threads = options.threads() > 0 ? options.threads() : available_cores();
-  at::set_num_threads(rt.threads);
+  // Default: one thread per core, unless OMP_NUM_THREADS says otherwise (e.g. tests run side by side).
+  if (options.threads() > 0)
+    at::set_num_threads(options.threads());
+  else if (!std::getenv("OMP_NUM_THREADS"))
+    at::set_num_threads(available_cores());
+  rt.threads = at::get_num_threads();
   rt.device = parse_device(options.device());
   rt.dtype = parse_dtype(options.dtype());
   rt.seed = options.seed();

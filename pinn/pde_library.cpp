@@ -1,0 +1,89 @@
+#include "pinn/pde_library.h"
+
+#include "core/config.h"
+
+#include <sstream>
+
+namespace physis::pinn {
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+// Incompressible Navier-Stokes in 2-D or 3-D: momentum per velocity component, then continuity.
+BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string>& space) {
+  if (space.size() != 2 && space.size() != 3)
+    s.fail("navier_stokes needs 2 or 3 spatial inputs, the problem has " + std::to_string(space.size()));
+  const std::vector<std::string> velocity = space.size() == 2 ? std::vector<std::string>{"u", "v"}
+                                                              : std::vector<std::string>{"u", "v", "w"};
+  BuiltinPde pde;
+  pde.parameters["nu"] = s.get<double>("nu");
+  pde.transient = !s.get<bool>("steady", true);
+  pde.outputs = velocity;
+  pde.outputs.push_back("p");
+  for (std::size_t i = 0; i < velocity.size(); ++i) {
+    const auto& c = velocity[i];
+    std::vector<std::string> convection, diffusion;
+    for (std::size_t j = 0; j < space.size(); ++j) {
+      convection.push_back(velocity[j] + "*" + c + "_" + space[j]);
+      diffusion.push_back(c + "_" + space[j] + space[j]);
+    }
+    std::string r = (pde.transient ? c + "_t + " : std::string()) + join(convection, " + ") + " + p_" + space[i] +
+                    " - nu*(" + join(diffusion, " + ") + ")";
+    pde.residuals.push_back(r);
+  }
+  std::vector<std::string> divergence;
+  for (std::size_t j = 0; j < space.size(); ++j) divergence.push_back(velocity[j] + "_" + space[j]);
+  pde.residuals.push_back(join(divergence, " + "));
+  return pde;
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_pde_names() {
+  return {"poisson", "helmholtz", "heat", "burgers", "wave", "allen_cahn", "navier_stokes"};
+}
+
+BuiltinPde builtin_pde(const config::Section& s, const std::vector<std::string>& space) {
+  const auto name = s.get<std::string>("name");
+  BuiltinPde pde;
+  pde.outputs = {"u"};
+  // Source terms are expressions, added to the residual as text (they may use coordinates and parameters).
+  auto source = [&]() { return "(" + s.get<std::string>("source", "0") + ")"; };
+  if (name == "poisson") {
+    pde.residuals = {"-laplace(u) - " + source()};
+  } else if (name == "helmholtz") {
+    pde.parameters["k"] = s.get<double>("k");
+    pde.residuals = {"-laplace(u) - k^2*u - " + source()};
+  } else if (name == "heat") {
+    pde.parameters["alpha"] = s.get<double>("alpha", 1.0);
+    pde.transient = true;
+    pde.residuals = {"u_t - alpha*laplace(u) - " + source()};
+  } else if (name == "burgers") {
+    if (space.size() != 1) s.fail("burgers is the 1-D viscous Burgers equation; the problem has " +
+                                  std::to_string(space.size()) + " spatial inputs");
+    pde.parameters["nu"] = s.get<double>("nu");
+    pde.transient = true;
+    pde.residuals = {"u_t + u*u_" + space[0] + " - nu*u_" + space[0] + space[0]};
+  } else if (name == "wave") {
+    pde.parameters["c"] = s.get<double>("c", 1.0);
+    pde.transient = true;
+    pde.residuals = {"u_tt - c^2*laplace(u)"};
+  } else if (name == "allen_cahn") {
+    pde.parameters["eps"] = s.get<double>("eps", 1.0);
+    pde.residuals = {"eps*laplace(u) + u - u^3 - " + source()};
+  } else if (name == "navier_stokes") {
+    pde = navier_stokes(s, space);
+  } else {
+    s.fail_at("name", "unknown PDE '" + name + "'; built-in PDEs: " + join(builtin_pde_names(), ", ") +
+                          " (or write the residual under `equations:`)");
+  }
+  s.finish();
+  return pde;
+}
+
+}  // namespace physis::pinn

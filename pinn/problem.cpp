@@ -1,0 +1,329 @@
+#include "pinn/problem.h"
+
+#include "core/config.h"
+#include "geometry/error.h"
+#include "geometry/factory.h"
+#include "pinn/pde_library.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace physis::pinn {
+
+namespace {
+
+using config::ConfigError;
+using config::Section;
+
+// Parses an expression held in a YAML scalar; a mistake points at its line and column in the file.
+Expression parse_at(const Section& node, const SymbolTable& symbols) {
+  const auto text = node.as<std::string>();
+  try {
+    return Expression::parse(text, symbols);
+  } catch (const ExpressionError& e) {
+    auto [line, column] = node.location();
+    const bool quoted = node.node().Tag() == "!";  // yaml-cpp tags quoted scalars "!"
+    const std::string where = e.helper().empty() ? "" : " (in helper '" + e.helper() + "')";
+    throw ConfigError(node.file(), line,
+                      e.helper().empty() ? column + (quoted ? 1 : 0) + e.column() - 1 : column,
+                      e.problem() + where + "; " + e.hint());
+  }
+}
+
+Expression parse_key(const Section& s, const std::string& key, const SymbolTable& symbols) {
+  s.get<std::string>(key);  // marks the key read; a missing key is an error at the section
+  return parse_at(Section(s.node()[key], std::make_shared<const std::string>(s.file()), s.path() + "." + key),
+                  symbols);
+}
+
+std::string expression_text(const Section& s, const std::string& key) {
+  return s.get<std::string>(key);
+}
+
+ConditionKind parse_kind(const Section& s) {
+  static const std::map<std::string, ConditionKind> kinds{
+      {"dirichlet", ConditionKind::dirichlet}, {"neumann", ConditionKind::neumann},
+      {"robin", ConditionKind::robin},         {"residual", ConditionKind::residual},
+      {"initial", ConditionKind::initial},     {"initial_rate", ConditionKind::initial_rate},
+      {"point", ConditionKind::point},         {"periodic", ConditionKind::periodic}};
+  const auto type = s.get<std::string>("type");
+  auto it = kinds.find(type);
+  if (it == kinds.end())
+    s.fail_at("type", "unknown condition type '" + type +
+                          "'; expected dirichlet, neumann, robin, residual, initial, initial_rate, point or periodic");
+  return it->second;
+}
+
+void parse_condition(const Section& s, Problem& p, std::size_t index) {
+  Condition c;
+  c.kind = parse_kind(s);
+  c.weight = s.get<double>("weight", 1.0);
+  c.hard = s.get<bool>("hard", false);
+  const bool boundary = c.kind == ConditionKind::dirichlet || c.kind == ConditionKind::neumann ||
+                        c.kind == ConditionKind::robin || c.kind == ConditionKind::residual;
+  const bool initial = c.kind == ConditionKind::initial || c.kind == ConditionKind::initial_rate;
+  if (initial && !p.transient()) s.fail_at("type", "an initial condition needs `time:` in the problem");
+  if (c.hard && c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial)
+    s.fail_at("hard", "only dirichlet and initial conditions can be imposed exactly (hard)");
+
+  // The constrained output.
+  std::string output = p.symbols.outputs.front();
+  if (c.kind != ConditionKind::residual && c.kind != ConditionKind::periodic) {
+    output = s.get<std::string>("output", p.num_outputs() == 1 ? p.symbols.outputs.front() : std::string());
+    if (output.empty()) s.fail("this problem has several outputs: say which one with `output:`");
+    c.output = p.output_index(output);
+    if (c.output < 0) s.fail_at("output", "unknown output '" + output + "'");
+  }
+
+  // Where: boundary pieces by name (`on: outer` or a list) and/or a predicate (`where: "x == 0"`).
+  if (boundary || c.kind == ConditionKind::periodic) {
+    if (s.has("on")) {
+      const auto& on = s.node()["on"];
+      if (on.IsSequence())
+        c.selector.pieces = s.get<std::vector<std::string>>("on");
+      else
+        c.selector.pieces = {s.get<std::string>("on")};
+      const auto known = p.domain->boundary_names();
+      for (const auto& piece : c.selector.pieces)
+        if (std::find(known.begin(), known.end(), piece) == known.end()) {
+          std::string list;
+          for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+          s.fail_at("on", "no boundary piece named '" + piece + "'; this geometry's pieces: " + list);
+        }
+      for (const auto& piece : c.selector.pieces) c.where += (c.where.empty() ? "" : "+") + piece;
+    }
+    if (s.has("where")) {
+      auto predicate = parse_key(s, "where", p.symbols);
+      c.selector.predicate = [predicate](const torch::Tensor& x) { return evaluate_on_points(predicate, x) != 0; };
+      c.where += (c.where.empty() ? "" : "&") + std::string("where");
+    }
+    if (c.where.empty()) c.where = "boundary";
+  }
+
+  const std::string& u = p.symbols.outputs[c.output];
+  auto value_text = [&]() { return "(" + expression_text(s, "value") + ")"; };
+  auto make = [&](const std::string& text) {
+    // Residual text is built from the user's value; errors in it point at `value`.
+    try {
+      return Expression::parse(text, p.symbols);
+    } catch (const ExpressionError& e) {
+      s.fail_at("value", "in value: " + e.problem() + "; " + e.hint());
+    }
+  };
+  switch (c.kind) {
+    case ConditionKind::dirichlet:
+    case ConditionKind::initial:
+    case ConditionKind::point:
+      c.value = parse_key(s, "value", p.symbols);
+      c.residual = make(u + " - " + value_text());
+      break;
+    case ConditionKind::initial_rate:
+      c.value = parse_key(s, "value", p.symbols);
+      c.residual = make(u + "_t - " + value_text());
+      break;
+    case ConditionKind::neumann:
+      parse_key(s, "value", p.symbols);
+      c.residual = make("dn(" + u + ") - " + value_text());
+      break;
+    case ConditionKind::robin: {
+      // alpha*u + beta*du/dn = value
+      const double alpha = s.get<double>("alpha", 1.0), beta = s.get<double>("beta", 1.0);
+      parse_key(s, "value", p.symbols);
+      c.residual = make(std::to_string(alpha) + "*" + u + " + " + std::to_string(beta) + "*dn(" + u + ") - " +
+                        value_text());
+      break;
+    }
+    case ConditionKind::residual:
+      c.residual = parse_key(s, "expression", p.symbols);
+      break;
+    case ConditionKind::periodic: {
+      const auto axis = s.get<std::string>("axis");
+      auto it = std::find(p.symbols.inputs.begin(), p.symbols.inputs.end(), axis);
+      if (it == p.symbols.inputs.end()) s.fail_at("axis", "unknown input '" + axis + "'");
+      c.axis = it - p.symbols.inputs.begin();
+      for (const auto& q : s.items("match")) c.periodic_terms.push_back(parse_at(q, p.symbols));
+      if (c.periodic_terms.empty()) s.fail_at("match", "list what must agree on both sides, e.g. [u, u_x]");
+      c.residual = c.periodic_terms.front();
+      break;
+    }
+  }
+  if (c.kind == ConditionKind::point) {
+    auto rows = s.get<std::vector<std::vector<double>>>("at");
+    std::vector<double> flat;
+    for (const auto& r : rows) {
+      if (static_cast<int64_t>(r.size()) != p.num_inputs())
+        s.fail_at("at", "each point needs " + std::to_string(p.num_inputs()) + " coordinates");
+      flat.insert(flat.end(), r.begin(), r.end());
+    }
+    c.at = torch::tensor(flat, torch::kFloat64).reshape({static_cast<int64_t>(rows.size()), p.num_inputs()});
+  }
+  c.points = s.get<int64_t>("points", initial ? p.sampling.initial_points : p.sampling.boundary_points);
+  if (c.points <= 0) s.fail_at("points", "points must be positive");
+  static const char* kind_names[] = {"dirichlet", "neumann", "robin", "residual", "initial", "initial_rate",
+                                     "point", "periodic"};
+  c.name = s.get<std::string>("name", std::string(kind_names[static_cast<int>(c.kind)]) + "_" + u +
+                                          (c.where.empty() ? "" : "_" + c.where) + "_" + std::to_string(index));
+  s.finish();
+  p.conditions.push_back(std::move(c));
+}
+
+}  // namespace
+
+int64_t Problem::output_index(const std::string& name) const {
+  auto it = std::find(symbols.outputs.begin(), symbols.outputs.end(), name);
+  return it == symbols.outputs.end() ? -1 : it - symbols.outputs.begin();
+}
+
+Problem Problem::load(const std::string& path) { return from_section(Section::load_file(path)); }
+
+Problem Problem::from_section(const Section& root) {
+  Problem p;
+  p.file = root.file();
+  p.name = root.get<std::string>("name", std::filesystem::path(p.file).stem().string());
+  root.get<std::string>("description", "");
+
+  // 1. Geometry and time.
+  try {
+    p.space = geometry::geometry_from_config(root.child("geometry"));
+  } catch (const geometry::GeometryError& e) {
+    auto [line, column] = root.location_of("geometry");
+    throw ConfigError(p.file, line, column, e.what());
+  }
+  p.domain = p.space;
+  if (root.has("time")) {
+    auto t = root.get<std::vector<double>>("time");
+    if (t.size() != 2 || !(t[1] > t[0])) root.fail_at("time", "time must be [t0, t1] with t1 > t0");
+    p.space_time = std::make_shared<geometry::SpaceTime>(p.space, t[0], t[1]);
+    p.domain = p.space_time;
+  }
+
+  // 2. Inputs, outputs, parameters, helpers.
+  auto coordinates = p.domain->coordinate_names();
+  p.symbols.inputs = root.get<std::vector<std::string>>("inputs", coordinates);
+  if (p.symbols.inputs.size() != coordinates.size())
+    root.fail_at("inputs", "the geometry has " + std::to_string(coordinates.size()) + " coordinates (" +
+                               std::to_string(p.space->dim()) + " in space" + (p.transient() ? " plus time" : "") +
+                               ")");
+  p.symbols.spatial_inputs.assign(p.symbols.inputs.begin(), p.symbols.inputs.begin() + p.space->dim());
+  for (const auto& s : p.symbols.spatial_inputs) p.symbols.extras.push_back("n_" + s);
+
+  std::optional<BuiltinPde> builtin;
+  if (auto pde = root.optional_child("pde")) builtin = builtin_pde(*pde, p.symbols.spatial_inputs);
+  if (builtin && builtin->transient && !p.transient())
+    root.fail_at("pde", "this PDE is time-dependent: add `time: [t0, t1]`");
+  p.symbols.outputs = root.get<std::vector<std::string>>("outputs", builtin ? builtin->outputs : std::vector<std::string>{"u"});
+  if (builtin) p.symbols.parameters = builtin->parameters;
+  if (auto params = root.optional_child("parameters")) {
+    for (const auto& key : params->keys()) p.symbols.parameters[key] = params->get<double>(key);
+  }
+  if (auto helpers = root.optional_child("helpers")) {
+    for (const auto& key : helpers->keys()) p.symbols.helpers[key] = expression_text(*helpers, key);
+  }
+
+  // 3. Equations: a built-in PDE and/or residuals written out.
+  if (builtin)
+    for (std::size_t i = 0; i < builtin->residuals.size(); ++i) {
+      p.equations.push_back(Expression::parse(builtin->residuals[i], p.symbols));
+      p.equation_names.push_back(builtin->residuals.size() == 1 ? "pde" : "pde" + std::to_string(i));
+      p.equation_weights.push_back(1.0);
+    }
+  if (root.has("equations")) {
+    for (const auto& item : root.items("equations")) {
+      if (item.is_scalar()) {
+        p.equations.push_back(parse_at(item, p.symbols));
+        p.equation_names.push_back("eq" + std::to_string(p.equation_names.size()));
+        p.equation_weights.push_back(1.0);
+      } else {
+        p.equations.push_back(parse_key(item, "residual", p.symbols));
+        p.equation_names.push_back(item.get<std::string>("name", "eq" + std::to_string(p.equation_names.size())));
+        p.equation_weights.push_back(item.get<double>("weight", 1.0));
+        item.finish();
+      }
+    }
+  }
+  if (p.equations.empty()) root.fail("no equations: give `pde: {name: ...}` or `equations: [residual, ...]`");
+
+  // 4. Training and sampling (needed before conditions for their default point counts).
+  auto training = root.optional_child("training");
+  if (training) {
+    p.trainer = TrainerOptions::from_config(*training);
+    p.sampling.interior_points = training->get<int64_t>("interior_points", p.sampling.interior_points);
+    p.sampling.boundary_points = training->get<int64_t>("boundary_points", p.sampling.boundary_points);
+    p.sampling.initial_points = training->get<int64_t>("initial_points", p.sampling.initial_points);
+    p.sampling.resample_every = training->get<int64_t>("resample_every", 0);
+    try {
+      p.sampling.sampler = geometry::parse_sampler_kind(training->get<std::string>("sampler", "random"));
+      p.derivatives = parse_derivative_mode(training->get<std::string>("derivatives", "auto"));
+    } catch (const std::exception& e) {
+      training->fail(e.what());
+    }
+    p.runtime.seed(training->get<uint64_t>("seed", 0));
+    p.runtime.device(training->get<std::string>("device", "auto"));
+    p.runtime.dtype(training->get<std::string>("dtype", "float32"));
+    training->finish();
+  } else {
+    p.trainer.phases({PhaseOptions().optimizer("adam").steps(20000).lr(1e-3)});
+  }
+
+  // 5. Conditions.
+  if (root.has("conditions")) {
+    std::size_t i = 0;
+    for (const auto& item : root.items("conditions")) parse_condition(item, p, i++);
+  }
+  int hard_dirichlet = 0;
+  for (const auto& c : p.conditions) hard_dirichlet += c.hard && c.kind == ConditionKind::dirichlet;
+  std::set<int64_t> hard_outputs;
+  for (const auto& c : p.conditions)
+    if (c.hard) {
+      if (!c.selector.pieces.empty() || c.selector.predicate)
+        root.fail_at("conditions", "a hard condition applies to the whole boundary (or the whole initial slice): "
+                                   "give one `value` expression valid on every piece, without `on`/`where`");
+      if (!hard_outputs.insert(c.output).second)
+        root.fail_at("conditions", "output '" + p.symbols.outputs[c.output] +
+                                       "' has two hard conditions; hard Dirichlet together with a hard initial "
+                                       "condition is not supported: make one of them soft");
+    }
+  (void)hard_dirichlet;
+
+  // 6. Network.
+  if (auto net = root.optional_child("network")) {
+    p.network.hidden = net->get<std::vector<int64_t>>("hidden", p.network.hidden);
+    try {
+      p.network.activation = parse_activation(net->get<std::string>("activation", "tanh"));
+    } catch (const std::invalid_argument& e) {
+      net->fail_at("activation", e.what());
+    }
+    p.network.fourier_features = net->get<int64_t>("fourier_features", 0);
+    p.network.fourier_sigma = net->get<double>("fourier_sigma", 1.0);
+    net->finish();
+  }
+
+  // 7. Reference and output.
+  if (auto ref = root.optional_child("reference")) {
+    if (ref->has("exact")) {
+      auto exact = ref->child("exact");
+      for (const auto& key : exact.keys()) {
+        if (p.output_index(key) < 0) exact.fail_at(key, "unknown output '" + key + "'");
+        p.exact.emplace(key, parse_key(exact, key, p.symbols));
+      }
+      exact.mark_all_read();
+      ref->finish();
+    } else {
+      p.reference_file = *ref;  // read by the reference loader, which checks its keys
+    }
+  }
+  if (auto out = root.optional_child("output")) {
+    p.output.grid = out->get<std::vector<int64_t>>("grid", {});
+    p.output.times = out->get<int64_t>("times", p.output.times);
+    p.output.plots = out->get<bool>("plots", true);
+    out->finish();
+  }
+  if (p.output.grid.empty()) p.output.grid.assign(p.space->dim(), p.space->dim() == 3 ? 41 : 101);
+  if (static_cast<int64_t>(p.output.grid.size()) != p.space->dim())
+    root.fail_at("output", "output.grid needs one count per spatial axis");
+  root.finish();
+  return p;
+}
+
+}  // namespace physis::pinn

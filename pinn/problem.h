@@ -1,0 +1,95 @@
+// A PINN problem as a problem file describes it: geometry, inputs/outputs, parameters, equations, conditions,
+// network, training, reference and output. Reference of every key: docs/problem-files.md.
+//
+//   auto problem = physis::pinn::Problem::load("problems/poisson2d_c.yaml");
+#pragma once
+
+#include "core/config.h"
+#include "core/network.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "geometry/geometry.h"
+#include "geometry/sampler.h"
+#include "geometry/selection.h"
+#include "geometry/space_time.h"
+#include "pinn/expression.h"
+#include "pinn/residual.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace physis::pinn {
+
+enum class ConditionKind { dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic };
+
+struct Condition {
+  std::string name;       // loss-term name, e.g. "dirichlet_u_outer"
+  ConditionKind kind = ConditionKind::dirichlet;
+  geometry::BoundarySelector selector;  // boundary conditions: where
+  std::string where;                    // the selection as written, for messages
+  int64_t output = 0;                   // the constrained output (dirichlet/neumann/robin/initial/point)
+  Expression residual;                  // zero where the condition holds (soft form)
+  std::optional<Expression> value;      // the prescribed data as an expression of the inputs (hard form)
+  int64_t points = 0;                   // collocation points for this condition
+  double weight = 1.0;
+  bool hard = false;
+  torch::Tensor at;                     // point constraints: [P, d]
+  int64_t axis = 0;                     // periodic: the periodic input
+  std::vector<Expression> periodic_terms;  // periodic: quantities equal on both sides (u, u_x, ...)
+};
+
+struct NetworkSpec {
+  std::vector<int64_t> hidden = std::vector<int64_t>(5, 100);
+  Activation activation = Activation::tanh;
+  int64_t fourier_features = 0;
+  double fourier_sigma = 1.0;
+};
+
+struct SamplingSpec {
+  int64_t interior_points = 8192;
+  int64_t boundary_points = 2048;
+  int64_t initial_points = 2048;
+  int64_t resample_every = 0;  // 0: fixed points
+  geometry::SamplerKind sampler = geometry::SamplerKind::random;
+};
+
+struct OutputSpec {
+  std::vector<int64_t> grid;  // points per spatial axis of the output grid
+  int64_t times = 11;         // time slices written for transient problems
+  bool plots = true;
+};
+
+class Problem {
+ public:
+  // Parses and checks everything; mistakes are config::ConfigError naming file, line and column.
+  static Problem load(const std::string& path);
+  static Problem from_section(const config::Section& root);
+
+  std::string name;
+  std::string file;
+  geometry::GeometryPtr space;                      // the spatial domain
+  std::shared_ptr<const geometry::SpaceTime> space_time;  // set for transient problems
+  geometry::GeometryPtr domain;                     // space_time or space: what collocation points fill
+  SymbolTable symbols;                              // inputs (space then t), outputs, parameters, helpers
+  std::vector<Expression> equations;
+  std::vector<std::string> equation_names;
+  std::vector<double> equation_weights;
+  std::vector<Condition> conditions;
+  NetworkSpec network;
+  SamplingSpec sampling;
+  TrainerOptions trainer;
+  DerivativeMode derivatives = DerivativeMode::automatic;
+  RuntimeOptions runtime;
+  std::map<std::string, Expression> exact;          // reference by exact solution, per output
+  std::optional<config::Section> reference_file;    // reference by data file (the `reference` section)
+  OutputSpec output;
+
+  bool transient() const { return static_cast<bool>(space_time); }
+  int64_t num_inputs() const { return static_cast<int64_t>(symbols.inputs.size()); }
+  int64_t num_outputs() const { return static_cast<int64_t>(symbols.outputs.size()); }
+  int64_t output_index(const std::string& name) const;  // -1 when unknown
+};
+
+}  // namespace physis::pinn

@@ -1,0 +1,162 @@
+#include "pinn/residual.h"
+
+#include "core/diff.h"
+
+#include <set>
+#include <stdexcept>
+
+namespace physis::pinn {
+
+DerivativeMode parse_derivative_mode(const std::string& text) {
+  if (text == "auto") return DerivativeMode::automatic;
+  if (text == "taylor") return DerivativeMode::taylor;
+  if (text == "autograd") return DerivativeMode::autograd;
+  throw std::invalid_argument("unknown derivative mode '" + text + "': expected auto, taylor or autograd");
+}
+
+bool taylor_can_serve(const std::vector<DerivativeKey>& keys) {
+  for (const auto& k : keys) {
+    if (k.dims.size() > 2) return false;
+    if (k.dims.size() == 2 && k.dims[0] != k.dims[1]) return false;
+  }
+  return true;
+}
+
+std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys) {
+  std::set<int64_t> axes;
+  for (const auto& k : keys)
+    for (auto d : k.dims) axes.insert(d);
+  return {axes.begin(), axes.end()};
+}
+
+namespace {
+
+class BaseContext : public EvalContext {
+ public:
+  BaseContext(const torch::Tensor& x, const std::map<std::string, torch::Tensor>& extras) : x_(x), extras_(extras) {}
+  torch::Tensor input(int64_t i) override { return x_.select(1, i); }
+  torch::Tensor extra(const std::string& name) override {
+    auto it = extras_.find(name);
+    if (it == extras_.end())
+      throw std::invalid_argument("'" + name + "' is not available here (normals exist only on boundary points)");
+    return it->second;
+  }
+  int64_t size() override { return x_.size(0); }
+  torch::TensorOptions options() override { return x_.options(); }
+
+ protected:
+  torch::Tensor x_;
+  const std::map<std::string, torch::Tensor>& extras_;
+};
+
+// Reverse mode: first derivatives once, higher ones on demand (cached by Derivatives).
+class AutogradContext : public BaseContext {
+ public:
+  AutogradContext(const torch::Tensor& x, const torch::Tensor& u, const std::map<std::string, torch::Tensor>& extras)
+      : BaseContext(x, extras), d_(x, u) {}
+  torch::Tensor output(int64_t j) override { return d_.value(j); }
+  torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override { return d_.d(out, dims); }
+  torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override { return d_.laplacian(out, dims); }
+
+ private:
+  Derivatives d_;
+};
+
+// Forward mode: value, first and pure second derivatives along the planned axes.
+class TaylorContext : public BaseContext {
+ public:
+  TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
+                const std::map<std::string, torch::Tensor>& extras)
+      : BaseContext(x, extras), jet_(std::move(jet)) {
+    for (std::size_t k = 0; k < axes.size(); ++k) slot_[axes[k]] = static_cast<int64_t>(k);
+  }
+  torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
+  torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override {
+    const int64_t k = slot_.at(dims.at(0));
+    if (dims.size() == 1) return jet_.first_at(k).select(1, out);
+    return jet_.second_at(k).select(1, out);
+  }
+
+ private:
+  Jet jet_;
+  std::map<int64_t, int64_t> slot_;
+};
+
+}  // namespace
+
+ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, DerivativeMode mode)
+    : expressions_(std::move(expressions)) {
+  std::vector<DerivativeKey> keys;
+  for (const auto& e : expressions_) {
+    auto k = e.derivatives();
+    keys.insert(keys.end(), k.begin(), k.end());
+  }
+  needs_derivatives_ = !keys.empty();
+  const bool possible = taylor_can_serve(keys);
+  if (mode == DerivativeMode::taylor && !possible)
+    throw std::invalid_argument("derivatives: taylor cannot serve mixed or third-order derivatives in these "
+                                "equations; use auto or autograd");
+  taylor_ = needs_derivatives_ && possible && mode != DerivativeMode::autograd;
+  axes_ = taylor_axes(keys);
+}
+
+std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const torch::Tensor& x,
+                                                       const std::map<std::string, torch::Tensor>& extras) const {
+  std::vector<torch::Tensor> out;
+  if (!needs_derivatives_) {
+    BaseContext* ctx = nullptr;
+    struct ValueContext : BaseContext {
+      ValueContext(const torch::Tensor& x, torch::Tensor u, const std::map<std::string, torch::Tensor>& e)
+          : BaseContext(x, e), u_(std::move(u)) {}
+      torch::Tensor output(int64_t j) override { return u_.select(1, j); }
+      torch::Tensor derivative(int64_t, const std::vector<int64_t>&) override {
+        throw std::logic_error("no derivative was planned");
+      }
+      torch::Tensor u_;
+    } value_ctx(x, net->forward(x), extras);
+    ctx = &value_ctx;
+    for (const auto& e : expressions_) out.push_back(e.evaluate(*ctx));
+    return out;
+  }
+  if (taylor_) {
+    TaylorContext ctx(x, net->forward_jet(Jet::along_axes(x, axes_, /*summed=*/false)), axes_, extras);
+    for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
+    return out;
+  }
+  auto xg = x.detach().requires_grad_(true);
+  AutogradContext ctx(xg, net->forward(xg), extras);
+  for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
+  return out;
+}
+
+Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, const Jet& x) {
+  torch::AutoGradMode enable(true);
+  auto xg = x.value.detach().requires_grad_(true);
+  auto y = f(xg);  // [N, c]
+  if (y.dim() == 1) y = y.unsqueeze(1);
+  const int64_t K = x.num_directions(), c = y.size(1);
+  auto directions = x.first.select(1, 0).detach();  // [K, d]: seeds are the same for every point
+  Derivatives d(xg, y);
+  std::vector<torch::Tensor> firsts, seconds;
+  for (int64_t k = 0; k < K; ++k) {
+    std::vector<torch::Tensor> fk, sk;
+    for (int64_t j = 0; j < c; ++j) {
+      auto g = d.gradient(j);                                 // [N, d]
+      auto dir = (g * directions[k]).sum(1);                  // [N]
+      fk.push_back(dir.detach());
+      auto h = torch::autograd::grad({dir}, {xg}, {torch::ones_like(dir)}, true, false, true)[0];
+      sk.push_back(h.defined() ? (h * directions[k]).sum(1).detach() : torch::zeros_like(dir));
+    }
+    firsts.push_back(torch::stack(fk, 1));
+    seconds.push_back(torch::stack(sk, 1));
+  }
+  Jet out;
+  out.summed = x.summed;
+  out.value = y.detach();
+  out.first = torch::stack(firsts);                              // [K, N, c]
+  out.second = torch::stack(seconds);                            // [K, N, c]
+  if (x.summed) out.second = out.second.sum(0, /*keepdim=*/true);
+  return out;
+}
+
+}  // namespace physis::pinn

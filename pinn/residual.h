@@ -1,0 +1,46 @@
+// Evaluating expressions (PDE residuals, condition residuals) on a batch of points with the network's
+// derivatives, by forward (Taylor) mode where that covers what the expressions need and reverse mode otherwise.
+#pragma once
+
+#include "core/network.h"
+#include "core/taylor.h"
+#include "pinn/expression.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace physis::pinn {
+
+enum class DerivativeMode { automatic, taylor, autograd };
+DerivativeMode parse_derivative_mode(const std::string& text);  // auto | taylor | autograd
+
+// Forward mode serves derivatives of order <= 2 without mixed second derivatives (u_xx yes, u_xy no).
+bool taylor_can_serve(const std::vector<DerivativeKey>& keys);
+
+// The axes along which forward mode must push derivatives for these keys (sorted, distinct).
+std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys);
+
+// Evaluates a fixed list of expressions with one network pass per batch of points.
+class ResidualEvaluator {
+ public:
+  ResidualEvaluator(std::vector<Expression> expressions, DerivativeMode mode);
+
+  // x [N, d]; extras are [N] tensors named as in the symbol table (e.g. normals n_x). One [N] tensor per expression.
+  std::vector<torch::Tensor> evaluate(FieldNetwork& net, const torch::Tensor& x,
+                                      const std::map<std::string, torch::Tensor>& extras = {}) const;
+  bool uses_taylor() const { return taylor_; }
+  const std::vector<Expression>& expressions() const { return expressions_; }
+
+ private:
+  std::vector<Expression> expressions_;
+  bool taylor_ = false;
+  bool needs_derivatives_ = false;
+  std::vector<int64_t> axes_;
+};
+
+// Jet of a network-free function f: [N, d] -> [N, c] along the jet's directions, by autograd on f alone
+// (cheap: no network), detached. Used for the known parts of hard-constraint output transforms.
+Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, const Jet& x);
+
+}  // namespace physis::pinn

@@ -1,0 +1,55 @@
+// Turns a Problem into a trainable PINN: network (with hard constraints as an output transform), collocation
+// points, the loss terms, the reference comparison, and the results written after training.
+#pragma once
+
+#include "core/network.h"
+#include "core/runtime.h"
+#include "core/trainer.h"
+#include "geometry/sampler.h"
+#include "pinn/problem.h"
+#include "pinn/residual.h"
+
+#include <filesystem>
+#include <memory>
+
+namespace physis::pinn {
+
+class Solver {
+ public:
+  Solver(Problem problem, const Runtime& runtime);
+
+  FieldNetwork network() const { return net_; }
+  const Problem& problem() const { return problem_; }
+  LossTerms loss(int64_t step);
+  // Relative L2 error per output against the reference (empty without one).
+  Metrics evaluate();
+  // Prediction, reference and error on the output grid (and time slices), as CSV and ParaView files.
+  void write_results(const std::filesystem::path& folder);
+  bool uses_taylor() const { return pde_->uses_taylor(); }
+
+  // Points where the problem's reference is known: [R, inputs] and [R, outputs] (NaN where not given).
+  const torch::Tensor& reference_points() const { return reference_points_; }
+  const torch::Tensor& reference_values() const { return reference_values_; }
+
+ private:
+  struct ConditionBatch {
+    torch::Tensor x, x_other;                       // points; periodic: the matching points on the far side
+    std::map<std::string, torch::Tensor> extras;    // normals n_x, ...
+    std::unique_ptr<ResidualEvaluator> evaluator;
+  };
+  void install_hard_constraints();
+  void sample();
+  void load_reference();
+  torch::Tensor output_grid(int64_t time_slice, torch::Tensor* inside) const;
+
+  Problem problem_;
+  Runtime runtime_;
+  FieldNetwork net_{nullptr};
+  geometry::Sampler sampler_;
+  std::unique_ptr<ResidualEvaluator> pde_;
+  torch::Tensor interior_;
+  std::vector<ConditionBatch> batches_;
+  torch::Tensor reference_points_, reference_values_;
+};
+
+}  // namespace physis::pinn

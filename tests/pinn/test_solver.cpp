@@ -1,0 +1,182 @@
+// The PINN solver from problem files: each condition type, hard constraints, a small accurate run, a negative
+// control, and problem-file mistakes reported with file and line.
+#include "core/config.h"
+#include "core/trainer.h"
+#include "pinn/problem.h"
+#include "pinn/solver.h"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <numbers>
+#include <regex>
+
+using namespace physis;
+using physis::config::ConfigError;
+using physis::config::Section;
+
+namespace {
+
+pinn::Problem problem_from(const std::string& yaml) {
+  return pinn::Problem::from_section(Section::load_string(yaml, "test.yaml"));
+}
+
+Runtime runtime64(uint64_t seed = 0) {
+  return Runtime::create(RuntimeOptions().device("cpu").dtype("float64").seed(seed));
+}
+
+// Replaces the network's output by a known function of the inputs (for forward and forward-mode passes).
+void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tensor&)> f) {
+  auto net = solver.network();
+  net->set_output_transform([f](const torch::Tensor& x, const torch::Tensor& raw) { return f(x) + 0 * raw; },
+                            [f](const Jet& x, const Jet& raw) { return pinn::function_jet(f, x); });
+}
+
+double term(const LossTerms& terms, const std::string& name) {
+  for (const auto& [n, v] : terms)
+    if (n == name) return v.item<double>();
+  FAIL("no loss term " << name);
+  return 0;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("each condition type is zero for a function that satisfies it and not otherwise", "[solver]") {
+  // u = sin(x) e^{-t} on x in [0, 2 pi], t in [0, 1] solves u_t = u_xx and every condition below.
+  auto p = problem_from(R"yaml(
+geometry: {interval: {min: 0, max: 6.283185307179586}}
+time: [0, 1]
+equations: ["u_t - u_xx"]
+conditions:
+  - {type: dirichlet, on: x_min, value: 0, name: left}
+  - {type: neumann, on: x_max, value: "exp(-t)", name: flux}
+  - {type: robin, on: x_max, alpha: 2, beta: 1, value: "exp(-t)", name: robin}
+  - {type: initial, value: "sin(x)", name: init}
+  - {type: initial_rate, value: "-sin(x)", name: rate}
+  - {type: point, at: [[1.0, 0.5]], value: "sin(1)*exp(-0.5)", name: gauge}
+  - {type: periodic, axis: x, match: [u, u_x], name: wrap}
+  - {type: residual, on: x_min, expression: "u_x - exp(-t)", name: slope}
+training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 32, initial_points: 32}
+)yaml");
+  pinn::Solver solver(p, runtime64());
+  auto exact = [](const torch::Tensor& x) {
+    return (torch::sin(x.select(1, 0)) * torch::exp(-x.select(1, 1))).unsqueeze(1);
+  };
+  impose(solver, exact);
+  auto terms = solver.loss(0);
+  for (const auto* name : {"eq0", "left", "flux", "robin", "init", "rate", "gauge", "wrap", "slope"}) {
+    INFO(name);
+    REQUIRE(term(terms, name) < 1e-20);
+  }
+
+  // A function that breaks the conditions: each term must notice (cos is periodic, so `wrap` still holds).
+  impose(solver, [](const torch::Tensor& x) { return (torch::cos(x.select(1, 0)) + x.select(1, 1)).unsqueeze(1); });
+  terms = solver.loss(0);
+  for (const auto* name : {"eq0", "left", "flux", "robin", "init", "rate", "gauge", "slope"}) {
+    INFO(name);
+    REQUIRE(term(terms, name) > 1e-3);
+  }
+}
+
+TEST_CASE("hard Dirichlet and initial conditions hold exactly on sampled points", "[solver]") {
+  auto p = problem_from(R"yaml(
+geometry:
+  difference:
+    - rectangle: {min: [0, 0], max: [1, 1]}
+    - disk: {center: [0.5, 0.5], radius: 0.2}
+pde: {name: poisson, source: 1}
+conditions:
+  - {type: dirichlet, value: "x*y + 1", hard: true}
+training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 256}
+)yaml");
+  pinn::Solver solver(p, runtime64());
+  geometry::Sampler sampler(geometry::SamplerOptions().seed(5), torch::kFloat64);
+  auto b = p.domain->sample_boundary(400, sampler);
+  auto u = solver.network()->forward(b.points).select(1, 0);
+  auto g = b.points.select(1, 0) * b.points.select(1, 1) + 1;
+  REQUIRE((u - g).abs().max().item<double>() < 1e-6);
+  // Away from the boundary the network is free.
+  auto inner = p.domain->sample_interior(100, sampler);
+  auto far = p.domain->distance(inner) > 0.05;
+  auto ui = solver.network()->forward(inner).select(1, 0);
+  auto gi = inner.select(1, 0) * inner.select(1, 1) + 1;
+  REQUIRE((ui - gi).index({far}).abs().max().item<double>() > 1e-4);
+  // Forward mode sees the same constrained output.
+  auto jet = solver.network()->forward_jet(Jet::along_axes(b.points, {}, false));
+  REQUIRE((jet.value.select(1, 0) - g).abs().max().item<double>() < 1e-6);
+
+  auto q = problem_from(R"yaml(
+geometry: {interval: {min: -1, max: 1}}
+time: [0, 1]
+pde: {name: burgers, nu: 0.01}
+conditions:
+  - {type: initial, value: "-sin(pi*x)", hard: true}
+training: {phases: [{steps: 1}], interior_points: 64, initial_points: 64}
+)yaml");
+  pinn::Solver s2(q, runtime64());
+  auto x0 = q.space_time->sample_initial(200, sampler);
+  auto u0 = s2.network()->forward(x0).select(1, 0);
+  REQUIRE((u0 + torch::sin(std::numbers::pi * x0.select(1, 0))).abs().max().item<double>() < 1e-6);
+}
+
+TEST_CASE("a small Poisson problem trains to 5e-2 relative L2 error", "[solver][slow]") {
+  auto p = pinn::Problem::load(PHYSIS_SOURCE_DIR "/problems/poisson2d_sin.yaml");
+  auto rt = runtime64(0);
+  pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype("float32").seed(0)));
+  REQUIRE(solver.uses_taylor());
+  auto options = p.trainer;
+  options.progress("none");
+  Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
+  trainer.set_evaluator([&] { return solver.evaluate(); });
+  auto result = trainer.run();
+  REQUIRE(result.metrics.size() == 1);
+  REQUIRE(result.metrics[0].first == "l2re_u");
+  REQUIRE(result.metrics[0].second < 5e-2);
+}
+
+TEST_CASE("negative control: a wrong-sign source does not converge to the exact solution", "[solver][slow]") {
+  auto text = slurp(PHYSIS_SOURCE_DIR "/problems/poisson2d_sin.yaml");
+  text = std::regex_replace(text, std::regex("source: \"2\\*pi"), "source: \"-2*pi");
+  text = std::regex_replace(text, std::regex("steps: 1000"), "steps: 400");
+  text = std::regex_replace(text, std::regex("steps: 300"), "steps: 100");
+  auto p = pinn::Problem::from_section(Section::load_string(text, "negative.yaml"));
+  pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype("float32").seed(0)));
+  auto options = p.trainer;
+  options.progress("none");
+  Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
+  trainer.set_evaluator([&] { return solver.evaluate(); });
+  auto result = trainer.run();
+  REQUIRE(result.loss < 1e-1);                 // it does solve its own (wrong) problem...
+  REQUIRE(result.metrics[0].second > 1.0);     // ...whose solution is -u: relative error near 2
+}
+
+TEST_CASE("problem-file mistakes name the file, line and column", "[solver]") {
+  auto error_of = [](const std::string& yaml) -> std::string {
+    try {
+      problem_from(yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string geometry = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n";
+  REQUIRE_THAT(error_of(geometry + "pde: {name: poison}\n"),
+               Catch::StartsWith("test.yaml:2:") && Catch::Contains("unknown PDE 'poison'") && Catch::Contains("poisson"));
+  REQUIRE_THAT(error_of(geometry + "equations:\n  - \"-laplace(u) - nuu\"\n"),
+               Catch::StartsWith("test.yaml:3:20") && Catch::Contains("unknown symbol 'nuu'"));
+  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, on: lid, value: 0}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("no boundary piece named 'lid'") &&
+                   Catch::Contains("x_min"));
+  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, value: 0, wieght: 2}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("unknown key") && Catch::Contains("wieght"));
+  REQUIRE_THAT(error_of(geometry + "pde: {name: heat}\n"), Catch::Contains("add `time: [t0, t1]`"));
+  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\ntraining: {phases: [{optimizer: adam, steps: ten}]}\n"),
+               Catch::StartsWith("test.yaml:3:") && Catch::Contains("must be an integer"));
+}
