@@ -3,6 +3,7 @@
 #include "core/checkpoint.h"
 #include "core/csv.h"
 #include "geometry/selection.h"
+#include "pinn/reference.h"
 
 #include <cmath>
 
@@ -164,6 +165,25 @@ torch::Tensor Solver::output_grid(int64_t time_slice, torch::Tensor* inside) con
 
 void Solver::load_reference() {
   const auto& p = problem_;
+  if (p.reference_file) {
+    auto data = pinn::load_reference(*p.reference_file, p.symbols.inputs, p.symbols.outputs);
+    std::vector<torch::Tensor> columns;
+    for (const auto& name : p.symbols.inputs) {
+      auto it = std::find(data.inputs.begin(), data.inputs.end(), name);
+      if (it == data.inputs.end())
+        p.reference_file->fail("the reference data has no column for input '" + name + "'");
+      columns.push_back(data.points.select(1, it - data.inputs.begin()));
+    }
+    reference_points_ = torch::stack(columns, 1).to(runtime_.options());
+    std::vector<torch::Tensor> values;
+    for (const auto& name : p.symbols.outputs) {
+      auto it = std::find(data.outputs.begin(), data.outputs.end(), name);
+      values.push_back(it == data.outputs.end() ? torch::full({data.size()}, NAN, torch::kFloat64)
+                                                : data.values.select(1, it - data.outputs.begin()));
+    }
+    reference_values_ = torch::stack(values, 1).to(runtime_.options());
+    return;
+  }
   if (p.exact.empty()) return;
   // Exact solutions are compared on the output grid (every time slice), inside the domain.
   std::vector<torch::Tensor> points;
