@@ -104,7 +104,8 @@ int solve_file(const SolveArgs& a) {
                       [&] { return solver.evaluate(); }, options, a);
   solver.write_results(out);
   report(result);
-  std::cout << "wrote " << out << "/{checkpoint.pt, history.csv, fields.csv}" << std::endl;
+  std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, fields (.vti/.pvd for ParaView, .csv), PNG plots"
+            << std::endl;
   return 0;
 }
 

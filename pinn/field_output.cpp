@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <iomanip>
 #include <iostream>

@@ -82,12 +82,15 @@ std::string scientific(double value) {
   return out.str();
 }
 
-// Lines shared by every heat map: viridis-like palette, equal axis scales unless the box is very elongated.
+// Lines shared by every heat map: viridis-like palette, equal axis scales for a spatial box that is not very
+// elongated, square panels otherwise.
 void heatmap_setup(std::ostream& gp, const EvaluationGrid& grid, const std::vector<std::string>& axes) {
   gp << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
   const double width = grid.spacing[0] * static_cast<double>(grid.dims[0] - 1);
   const double height = grid.spacing[1] * static_cast<double>(grid.dims[1] - 1);
-  if (width > 0 && height > 0 && width / height < 3 && height / width < 3) gp << "set size ratio -1\n";
+  const bool spatial = axes[0] != "t" && axes[1] != "t";  // an (x, t) plane has no shared scale
+  const bool compact = width > 0 && height > 0 && width / height < 3 && height / width < 3;
+  gp << (spatial && compact ? "set size ratio -1\n" : "set size square\n");
   gp << "set autoscale xfix\nset autoscale yfix\nset tics out\nset xtics nomirror\nset ytics nomirror\n";
   gp << "set rmargin 9\n";  // room for the colour bar's labels
   gp << "set xlabel " << gnuplot_string(axes[0]) << "\nset ylabel " << gnuplot_string(axes[1]) << "\n";

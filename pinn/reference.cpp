@@ -259,96 +259,125 @@ std::vector<Column> default_columns(const Table& table, const TableOptions& o, b
   return columns;
 }
 
-// Maps the table's columns onto the options' inputs and outputs (plain or time-series layout).
+// Columns of a named table, looked up by name, with errors that point at the header line.
+class ColumnLookup {
+ public:
+  ColumnLookup(const Table& table, const TableOptions& o)
+      : table_(table),
+        o_(o),
+        data_(torch::from_blob(const_cast<double*>(table.data.data()), {table.rows, table.width}, torch::kFloat64)) {}
+
+  // Every column called `name`, in file order; at least one.
+  std::vector<int64_t> all(const std::string& name, const char* option) const {
+    auto found = find_columns(table_.columns, name);
+    if (found.empty())
+      throw ReferenceError(table_.file, table_.header_line, option,
+                           "no column called '" + name + "' (columns: " + column_list(table_.columns) + ")");
+    return found;
+  }
+  // The one column called `name`.
+  int64_t single(const std::string& name, const char* option) const {
+    const auto found = all(name, option);
+    if (found.size() > 1)
+      throw ReferenceError(table_.file, table_.header_line, option,
+                           "'" + name + "' names " + std::to_string(found.size()) + " columns (" +
+                               column_list(table_.columns) + "); list '" + o_.time() +
+                               "' among the inputs to read them as a time series");
+    return found.front();
+  }
+  // [R] values of column c (a view of the table), once every cell of it is known to be a finite number.
+  torch::Tensor values(int64_t c) const {
+    if (const auto& bad = table_.bad[c])
+      throw ReferenceError(table_.file, bad->line, "file",
+                           "column " + std::to_string(c + 1) + " ('" + table_.columns[c].name + "'): '" + bad->text +
+                               "' is not a finite number");
+    return data_.select(1, c);
+  }
+  const Table& table() const { return table_; }
+
+ private:
+  const Table& table_;
+  const TableOptions& o_;
+  torch::Tensor data_;  // [R, K], a view of table.data: callers copy (stack) before the table goes
+};
+
+// One row per point: each input and output is one column.
+void plain_layout(const ColumnLookup& lookup, const TableOptions& o, ReferenceData& out) {
+  std::vector<torch::Tensor> points, values;
+  for (const auto& name : o.inputs()) points.push_back(lookup.values(lookup.single(name, "inputs")));
+  for (const auto& name : o.outputs()) values.push_back(lookup.values(lookup.single(name, "outputs")));
+  out.points = torch::stack(points, 1);  // [R, d]
+  out.values = torch::stack(values, 1);  // [R, m]
+}
+
+// The times of the slices: the options' list, else the header's "@ t=..." of the first output's columns.
+std::vector<double> slice_times(const Table& table, const TableOptions& o, const std::vector<int64_t>& columns) {
+  std::vector<double> times = o.times();
+  if (times.empty()) {
+    for (int64_t c : columns) {
+      const auto& column = table.columns[c];
+      if (!column.time)
+        throw ReferenceError(table.file, table.header_line, "times",
+                             "column '" + column.name + "' has no time ('@ " + o.time() +
+                                 "=...'); list the times under 'times'");
+      times.push_back(*column.time);
+    }
+  }
+  if (times.size() != columns.size())
+    throw ReferenceError(table.file, table.header_line, "times",
+                         std::to_string(times.size()) + " times given but the file has " +
+                             std::to_string(columns.size()) + " time columns per output");
+  return times;
+}
+
+// Rows hold the spatial inputs and each output has one column per time: points (spatial..., t), time-major.
+void time_series_layout(const ColumnLookup& lookup, const TableOptions& o, ReferenceData& out) {
+  const Table& table = lookup.table();
+  std::vector<std::vector<int64_t>> columns_of_output;  // [m][T]
+  for (const auto& name : o.outputs()) {
+    columns_of_output.push_back(lookup.all(name, "outputs"));
+    if (columns_of_output.back().size() != columns_of_output.front().size())
+      throw ReferenceError(table.file, table.header_line, "outputs",
+                           "'" + name + "' has " + std::to_string(columns_of_output.back().size()) +
+                               " time columns but '" + o.outputs().front() + "' has " +
+                               std::to_string(columns_of_output.front().size()));
+  }
+  const auto times = slice_times(table, o, columns_of_output.front());
+  std::vector<torch::Tensor> points, values;
+  for (size_t s = 0; s < times.size(); ++s) {
+    std::vector<torch::Tensor> p, v;
+    for (const auto& name : o.inputs())
+      p.push_back(name == o.time() ? torch::full({table.rows}, times[s], torch::kFloat64)
+                                   : lookup.values(lookup.single(name, "inputs")));
+    for (const auto& columns : columns_of_output) v.push_back(lookup.values(columns[s]));
+    points.push_back(torch::stack(p, 1));  // [R, d]
+    values.push_back(torch::stack(v, 1));  // [R, m]
+  }
+  out.points = torch::cat(points);  // [T * R, d]
+  out.values = torch::cat(values);  // [T * R, m]
+}
+
+// Names the table's columns (header, options or defaults) and maps them onto the options' inputs and outputs.
 ReferenceData assemble(Table table, const TableOptions& o) {
   if (o.inputs().empty()) throw ReferenceError(table.file, 0, "inputs", "no inputs given (e.g. [x, y])");
   if (o.outputs().empty()) throw ReferenceError(table.file, 0, "outputs", "no outputs given (e.g. [u])");
   const bool time_wanted = std::find(o.inputs().begin(), o.inputs().end(), o.time()) != o.inputs().end();
   if (table.columns.empty() || !o.columns().empty()) {
-    const bool headerless_series = time_wanted && !o.times().empty();
-    table.columns = default_columns(table, o, headerless_series);
+    table.columns = default_columns(table, o, time_wanted && !o.times().empty());
   } else if (static_cast<int64_t>(table.columns.size()) != table.width) {
     throw ReferenceError(table.file, table.header_line, "columns",
                          "the header names " + std::to_string(table.columns.size()) + " columns (" +
                              column_list(table.columns) + ") but the data rows have " + std::to_string(table.width) +
                              "; give 'columns' to name them");
   }
-  const bool time_series = time_wanted && find_columns(table.columns, o.time()).empty();
-  const int line = table.header_line;
-
-  auto single = [&](const std::string& name, const char* option) {
-    const auto found = find_columns(table.columns, name);
-    if (found.size() == 1) return found.front();
-    if (found.empty())
-      throw ReferenceError(table.file, line, option,
-                           "no column called '" + name + "' (columns: " + column_list(table.columns) + ")");
-    throw ReferenceError(table.file, line, option,
-                         "'" + name + "' names " + std::to_string(found.size()) + " columns (" +
-                             column_list(table.columns) + "); list '" + o.time() +
-                             "' among the inputs to read them as a time series");
-  };
-
-  auto data = torch::from_blob(table.data.data(), {table.rows, table.width}, torch::kFloat64).clone();  // [R, K]
-  auto check_cells = [&](int64_t c) {
-    if (const auto& bad = table.bad[c])
-      throw ReferenceError(table.file, bad->line, "file",
-                           "column " + std::to_string(c + 1) + " ('" + table.columns[c].name + "'): '" + bad->text +
-                               "' is not a finite number");
-    return c;
-  };
   ReferenceData out;
   out.inputs = o.inputs();
   out.outputs = o.outputs();
-  if (!time_series) {
-    std::vector<int64_t> in_cols, out_cols;
-    for (const auto& name : o.inputs()) in_cols.push_back(check_cells(single(name, "inputs")));
-    for (const auto& name : o.outputs()) out_cols.push_back(check_cells(single(name, "outputs")));
-    out.points = data.index_select(1, torch::tensor(in_cols));   // [R, d]
-    out.values = data.index_select(1, torch::tensor(out_cols));  // [R, m]
-    return out;
-  }
-
-  // Time series: each output has one column per time, in file order.
-  std::vector<std::vector<int64_t>> slices_of_output;
-  for (const auto& name : o.outputs()) {
-    auto found = find_columns(table.columns, name);
-    if (found.empty())
-      throw ReferenceError(table.file, line, "outputs",
-                           "no column called '" + name + "' (columns: " + column_list(table.columns) + ")");
-    if (!slices_of_output.empty() && found.size() != slices_of_output.front().size())
-      throw ReferenceError(table.file, line, "outputs",
-                           "'" + name + "' has " + std::to_string(found.size()) + " time columns but '" +
-                               o.outputs().front() + "' has " + std::to_string(slices_of_output.front().size()));
-    slices_of_output.push_back(found);
-  }
-  const auto& first = slices_of_output.front();
-  std::vector<double> times = o.times();
-  if (times.empty()) {
-    for (int64_t c : first) {
-      if (!table.columns[c].time)
-        throw ReferenceError(table.file, line, "times",
-                             "column '" + table.columns[c].name + "' has no time ('@ " + o.time() +
-                                 "=...'); list the times under 'times'");
-      times.push_back(*table.columns[c].time);
-    }
-  }
-  if (times.size() != first.size())
-    throw ReferenceError(table.file, line, "times",
-                         std::to_string(times.size()) + " times given but the file has " +
-                             std::to_string(first.size()) + " time columns per output");
-
-  std::vector<torch::Tensor> points, values;
-  for (size_t s = 0; s < times.size(); ++s) {
-    std::vector<torch::Tensor> p, v;
-    for (const auto& name : o.inputs())
-      p.push_back(name == o.time() ? torch::full({table.rows}, times[s], torch::kFloat64)
-                                   : data.select(1, check_cells(single(name, "inputs"))));
-    for (const auto& cols : slices_of_output) v.push_back(data.select(1, check_cells(cols[s])));
-    points.push_back(torch::stack(p, 1));  // [R, d]
-    values.push_back(torch::stack(v, 1));  // [R, m]
-  }
-  out.points = torch::cat(points);  // [T * R, d], time-major
-  out.values = torch::cat(values);  // [T * R, m]
+  const ColumnLookup lookup(table, o);
+  if (time_wanted && find_columns(table.columns, o.time()).empty())
+    time_series_layout(lookup, o, out);
+  else
+    plain_layout(lookup, o, out);
   return out;
 }
 

@@ -3,6 +3,8 @@
 #include "core/checkpoint.h"
 #include "core/csv.h"
 #include "geometry/selection.h"
+#include "pinn/field_output.h"
+#include "pinn/plots.h"
 #include "pinn/reference.h"
 
 #include <cmath>
@@ -145,22 +147,18 @@ LossTerms Solver::loss(int64_t step) {
   return terms;
 }
 
-torch::Tensor Solver::output_grid(int64_t time_slice, torch::Tensor* inside) const {
+std::vector<double> Solver::output_times() const {
   const auto& p = problem_;
-  const auto box = p.space->bounding_box();
-  std::vector<torch::Tensor> axes;
-  for (int64_t i = 0; i < p.space->dim(); ++i)
-    axes.push_back(torch::linspace(box.lower[i], box.upper[i], p.output.grid[i], torch::kFloat64));
-  std::reverse(axes.begin(), axes.end());  // the first axis varies fastest (VTK image order)
-  auto mesh = torch::meshgrid(axes, "ij");
-  std::vector<torch::Tensor> columns;
-  for (auto it = mesh.rbegin(); it != mesh.rend(); ++it) columns.push_back(it->reshape(-1));
-  auto xs = torch::stack(columns, 1);  // [G, d]
-  if (inside) *inside = p.space->inside(xs);
-  if (!p.transient()) return xs;
+  if (!p.transient()) return {};
   const double t0 = p.space_time->t0(), t1 = p.space_time->t1();
-  const double t = p.output.times > 1 ? t0 + (t1 - t0) * time_slice / (p.output.times - 1) : t1;
-  return torch::cat({xs, torch::full({xs.size(0), 1}, t, torch::kFloat64)}, 1);
+  std::vector<double> times;
+  for (int64_t s = 0; s < p.output.times; ++s)
+    times.push_back(p.output.times > 1 ? t0 + (t1 - t0) * s / (p.output.times - 1) : t1);
+  return times;
+}
+
+torch::Tensor Solver::output_points(const EvaluationGrid& grid) const {
+  return problem_.transient() ? space_time_points(grid, output_times()) : grid.points;
 }
 
 void Solver::load_reference() {
@@ -185,21 +183,22 @@ void Solver::load_reference() {
     return;
   }
   if (p.exact.empty()) return;
-  // Exact solutions are compared on the output grid (every time slice), inside the domain.
-  std::vector<torch::Tensor> points;
-  for (int64_t s = 0; s < (p.transient() ? p.output.times : 1); ++s) {
-    torch::Tensor inside;
-    auto x = output_grid(s, &inside);
-    points.push_back(x.index({inside}));
-  }
-  reference_points_ = torch::cat(points).to(runtime_.options());
+  // Exact solutions are compared on the output grid (every time slice for transient problems), inside the domain.
+  auto grid = make_grid(*p.space, p.output.grid);
+  auto x = output_points(grid);
+  auto valid = p.transient() ? grid.valid.repeat({static_cast<int64_t>(output_times().size())}) : grid.valid;
+  reference_points_ = x.index({valid}).to(runtime_.options());
+  reference_values_ = exact_values(reference_points_);
+}
+
+torch::Tensor Solver::exact_values(const torch::Tensor& x) const {
   std::vector<torch::Tensor> values;
-  for (const auto& name : p.symbols.outputs) {
-    auto it = p.exact.find(name);
-    values.push_back(it == p.exact.end() ? torch::full({reference_points_.size(0)}, NAN, runtime_.options())
-                                         : evaluate_on_points(it->second, reference_points_));
+  for (const auto& name : problem_.symbols.outputs) {
+    auto it = problem_.exact.find(name);
+    values.push_back(it == problem_.exact.end() ? torch::full({x.size(0)}, NAN, x.options())
+                                                : evaluate_on_points(it->second, x));
   }
-  reference_values_ = torch::stack(values, 1);
+  return torch::stack(values, 1);
 }
 
 Metrics Solver::evaluate() {
@@ -210,8 +209,7 @@ Metrics Solver::evaluate() {
   for (int64_t j = 0; j < problem_.num_outputs(); ++j) {
     auto truth = reference_values_.select(1, j);
     if (torch::isnan(truth).all().item<bool>()) continue;
-    auto err = (prediction.select(1, j) - truth).norm() / truth.norm();
-    metrics.emplace_back("l2re_" + problem_.symbols.outputs[j], err.item<double>());
+    metrics.emplace_back("l2re_" + problem_.symbols.outputs[j], relative_l2(prediction.select(1, j), truth));
   }
   return metrics;
 }
@@ -219,34 +217,42 @@ Metrics Solver::evaluate() {
 void Solver::write_results(const std::filesystem::path& folder) {
   torch::NoGradGuard no_grad;
   const auto& p = problem_;
-  std::vector<std::string> header = p.symbols.inputs;
-  for (const auto& o : p.symbols.outputs) header.push_back(o);
-  for (const auto& [name, e] : p.exact) {
-    header.push_back(name + "_exact");
-    header.push_back(name + "_error");
+  auto predict = [&](const torch::Tensor& x) { return net_->forward(x.to(runtime_.options())).to(torch::kFloat64); };
+  auto grid = make_grid(*p.space, p.output.grid);
+  FieldSet fields;
+  fields.points = output_points(grid);
+  fields.coordinates = p.symbols.inputs;
+  fields.outputs = p.symbols.outputs;
+  fields.prediction = predict(fields.points);
+  if (!p.exact.empty()) fields.reference = exact_values(fields.points);
+  if (p.transient())
+    write_transient_fields(folder, "fields", fields, p.symbols.inputs.back(), &grid);
+  else
+    write_grid_fields(folder, "fields", grid, fields);
+
+  if (reference_points_.defined() && !p.reference_file) {
+    // exact references are already in the grid files
+  } else if (reference_points_.defined()) {
+    FieldSet at_reference{reference_points_.to(torch::kFloat64), p.symbols.inputs, p.symbols.outputs,
+                          predict(reference_points_), reference_values_.to(torch::kFloat64)};
+    if (p.transient())
+      write_transient_fields(folder, "reference", at_reference, p.symbols.inputs.back());
+    else
+      write_point_fields(folder, "reference", at_reference);
   }
-  atomic_write(folder / "fields.csv", [&](std::ostream& out) {
-    for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << header[i];
-    out << '\n';
-    for (int64_t s = 0; s < (p.transient() ? p.output.times : 1); ++s) {
-      torch::Tensor inside;
-      auto x = output_grid(s, &inside);
-      x = x.index({inside});
-      auto u = net_->forward(x.to(runtime_.options())).to(torch::kFloat64);
-      std::vector<torch::Tensor> cols{x, u};
-      for (const auto& [name, e] : p.exact) {
-        auto exact = evaluate_on_points(e, x).unsqueeze(1);
-        cols.push_back(exact);
-        cols.push_back(u.select(1, p.output_index(name)).unsqueeze(1) - exact);
-      }
-      auto table = torch::cat(cols, 1).contiguous();
-      auto acc = table.accessor<double, 2>();
-      for (int64_t i = 0; i < table.size(0); ++i) {
-        for (int64_t j = 0; j < table.size(1); ++j) out << (j ? "," : "") << format_number(acc[i][j]);
-        out << '\n';
-      }
-    }
-  });
+
+  if (!p.output.plots) return;
+  plot_loss_history(folder / "history.csv", folder / "loss.png");
+  if (p.space->dim() == 2 && !p.transient()) {
+    plot_fields(folder, "fields", grid, fields);
+  } else if (p.space->dim() == 1 && p.transient()) {
+    // An (x, t) image of the whole history.
+    auto box = p.domain->bounding_box();
+    auto xt = make_grid(box, {p.output.grid[0], std::max<int64_t>(p.output.times, 101)});
+    FieldSet image{xt.points, p.symbols.inputs, p.symbols.outputs, predict(xt.points), torch::Tensor()};
+    if (!p.exact.empty()) image.reference = exact_values(xt.points);
+    plot_fields(folder, "fields_xt", xt, image);
+  }
 }
 
 }  // namespace physis::pinn

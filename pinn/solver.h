@@ -7,6 +7,7 @@
 #include "core/trainer.h"
 #include "geometry/sampler.h"
 #include "pinn/problem.h"
+#include "pinn/field_output.h"
 #include "pinn/residual.h"
 
 #include <filesystem>
@@ -40,7 +41,9 @@ class Solver {
   void install_hard_constraints();
   void sample();
   void load_reference();
-  torch::Tensor output_grid(int64_t time_slice, torch::Tensor* inside) const;
+  std::vector<double> output_times() const;
+  torch::Tensor output_points(const EvaluationGrid& grid) const;
+  torch::Tensor exact_values(const torch::Tensor& x) const;  // [N, outputs], NaN where no exact solution
 
   Problem problem_;
   Runtime runtime_;
