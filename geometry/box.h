@@ -1,0 +1,38 @@
+// Axis-aligned boxes in any dimension: interval (1-D), rectangle (2-D), box (3-D), hypercube (N-D).
+//
+//   auto square = std::make_shared<Box>(std::vector<double>{-0.5, -0.5}, std::vector<double>{0.5, 0.5});
+//   auto cube = Box::hypercube(100000, 0.0, 1.0);
+//
+// Boundary pieces: x_min, x_max, y_min, y_max, z_min, z_max (x0_min ... above 3-D), renameable.
+// distance(): R_m-equivalence of the per-axis ADFs (x - a)(b - x)/(b - a), negative outside.
+#pragma once
+
+#include "geometry/pieces.h"
+
+namespace physis::geometry {
+
+class Box : public Primitive {
+ public:
+  Box(std::vector<double> lower, std::vector<double> upper);
+  static std::shared_ptr<Box> hypercube(int64_t dim, double lower, double upper);
+  // A 1-D time interval whose ends are called "initial" and "final".
+  static std::shared_ptr<Box> time_interval(double t0, double t1);
+
+  int64_t dim() const override { return static_cast<int64_t>(lower_.size()); }
+  BoundingBox bounding_box() const override { return {lower_, upper_}; }
+  torch::Tensor inside(const torch::Tensor& x) const override;
+  torch::Tensor on_boundary(const torch::Tensor& x, double tol = 1e-6) const override;
+  torch::Tensor sample_interior(int64_t n, Sampler& sampler) const override;
+  BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
+  torch::Tensor distance(const torch::Tensor& x) const override;
+  double measure() const override;
+  double boundary_measure() const override;
+
+  const std::vector<double>& lower() const { return lower_; }
+  const std::vector<double>& upper() const { return upper_; }
+
+ private:
+  std::vector<double> lower_, upper_;
+};
+
+}  // namespace physis::geometry

@@ -1,0 +1,86 @@
+// YAML factory: every kind, CSG trees, boundary renames, errors with file:line:column.
+#include <catch2/catch.hpp>
+
+#include "core/config.h"
+#include "geometry/factory.h"
+#include "geometry/space_time.h"
+
+#include <cmath>
+
+using namespace physis::geometry;
+using physis::config::ConfigError;
+using physis::config::Section;
+
+namespace {
+
+GeometryPtr from_yaml(const std::string& text) {
+  auto root = Section::load_string(text, "problem.yaml");
+  auto g = geometry_from_config(root.child("geometry"));
+  root.finish();
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("the PINNacle Poisson2d-C domain from YAML", "[geometry][factory]") {
+  auto domain = from_yaml(R"(
+geometry:
+  difference:
+    - rectangle: {min: [-0.5, -0.5], max: [0.5, 0.5], boundary: outer}
+    - union:
+        - disk: {center: [0.3, 0.3], radius: 0.1, boundary: hole}
+        - disk: {center: [-0.3, 0.3], radius: 0.1, boundary: hole}
+        - disk: {center: [0.3, -0.3], radius: 0.1, boundary: hole}
+        - disk: {center: [-0.3, -0.3], radius: 0.1, boundary: hole}
+)");
+  REQUIRE(domain->dim() == 2);
+  REQUIRE(domain->boundary_names() == std::vector<std::string>{"outer", "hole"});
+  REQUIRE(domain->measure() == Approx(1 - 4 * M_PI * 0.01).epsilon(1e-3));
+}
+
+TEST_CASE("every primitive kind builds from YAML", "[geometry][factory]") {
+  struct Case { std::string yaml; int64_t dim; double measure; };
+  std::vector<Case> cases{
+      {"interval: {min: -1, max: 2}", 1, 3.0},
+      {"time_interval: {t0: 0, t1: 5}", 1, 5.0},
+      {"box: {min: [0, 0, 0], max: [1, 2, 3]}", 3, 6.0},
+      {"hypercube: {dim: 10, min: 0, max: 2}", 10, 1024.0},
+      {"ball: {center: [0, 0, 0], radius: 1}", 3, 4 * M_PI / 3},
+      {"hyperball: {dim: 4, radius: 1}", 4, M_PI * M_PI / 2},
+      {"ellipse: {center: [0, 0], semi_axes: [2, 1], angle: 0.5}", 2, 2 * M_PI},
+      {"triangle: {vertices: [[0, 0], [1, 0], [0, 1]]}", 2, 0.5},
+      {"polygon: {vertices: [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]]}", 2, 3.0},
+      {"space_time: {space: {disk: {center: [0, 0], radius: 1}}, time: [0, 2]}", 3, 2 * M_PI},
+      {"intersection: [{disk: {center: [0, 0], radius: 1}}, {rectangle: {min: [0, 0], max: [2, 2]}}]", 2, M_PI / 4},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    auto g = from_yaml("geometry:\n  " + c.yaml + "\n");
+    REQUIRE(g->dim() == c.dim);
+    REQUIRE(g->measure() == Approx(c.measure).epsilon(2e-3));
+  }
+  auto named =
+      from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], boundary: {x_min: inlet, x_max: outlet}}\n");
+  REQUIRE(named->boundary_names() == std::vector<std::string>{"inlet", "outlet", "y_min", "y_max"});
+  auto st = std::dynamic_pointer_cast<const SpaceTime>(
+      from_yaml("geometry:\n  space_time: {space: {interval: {min: 0, max: 1}}, time: [0, 1]}\n"));
+  REQUIRE(st);
+  REQUIRE(st->coordinate_names() == std::vector<std::string>{"x", "t"});
+}
+
+TEST_CASE("YAML mistakes name the file, line and column", "[geometry][factory][errors]") {
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  dsk: {center: [0, 0], radius: 1}\n"),
+                      Catch::Contains("problem.yaml:2:") && Catch::Contains("unknown geometry 'dsk'"));
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  disk: {center: [0, 0], radius: 1, radios: 2}\n"),
+                      Catch::Contains("unknown key") && Catch::Contains("radios"));
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  disk: {center: [0, 0, 0], radius: 1}\n"),
+                      Catch::Contains("needs 2 numbers"));
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  polygon: {vertices: [[0, 0], [1, 1], [1, 0], [0, 1]]}\n"),
+                      Catch::Contains("problem.yaml:2:") && Catch::Contains("self-intersecting"));
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  union: [{disk: {center: [0, 0], radius: 1}}]\n"),
+                      Catch::Contains("at least two"));
+  REQUIRE_THROWS_AS(from_yaml("geometry:\n  disk: {center: [0, 0], radius: 1}\n  box: {min: [0], max: [1]}\n"),
+                    ConfigError);
+  REQUIRE_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], boundary: {left: inlet}}\n"),
+                      Catch::Contains("x_min"));
+}
