@@ -11,7 +11,7 @@ import time
 import torch
 
 
-def make_net(dtype):
+def make_net(dtype, device):
     torch.manual_seed(0)
     layers = []
     widths = [2, 100, 100, 100, 100, 100, 1]
@@ -22,7 +22,7 @@ def make_net(dtype):
         layers.append(lin)
         if i + 2 < len(widths):
             layers.append(torch.nn.Tanh())
-    return torch.nn.Sequential(*layers).to(dtype)
+    return torch.nn.Sequential(*layers).to(device=device, dtype=dtype)
 
 
 def laplacian_nested(net, x):
@@ -37,7 +37,7 @@ def laplacian_nested(net, x):
 
 def laplacian_taylor(net, x):
     # value, first derivatives along each axis [K, N, w], and the summed second derivative [N, w]
-    v, d1, d2 = x, torch.eye(x.shape[1], dtype=x.dtype).unsqueeze(1), None
+    v, d1, d2 = x, torch.eye(x.shape[1], dtype=x.dtype, device=x.device).unsqueeze(1), None
     for layer in net:
         if isinstance(layer, torch.nn.Linear):
             v = torch.addmm(layer.bias, v, layer.weight.t())
@@ -53,10 +53,10 @@ def laplacian_taylor(net, x):
     return d2[:, 0]
 
 
-def steps_per_second(lap_fn, points, seconds, dtype):
-    net = make_net(dtype)
+def steps_per_second(lap_fn, points, seconds, dtype, device):
+    net = make_net(dtype, device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.rand(points, 2, dtype=dtype)
+    x = torch.rand(points, 2, dtype=dtype, device=device)
     f = 2 * math.pi ** 2 * torch.sin(math.pi * x[:, 0]) * torch.sin(math.pi * x[:, 1])
 
     def step():
@@ -83,12 +83,13 @@ def main():
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     dtype = getattr(torch, a.dtype)
-    print(f"py_nested_autograd_steps_per_s {steps_per_second(laplacian_nested, a.points, a.seconds, dtype):.3f}")
-    print(f"py_taylor_steps_per_s {steps_per_second(laplacian_taylor, a.points, a.seconds, dtype):.3f}")
-    print(f"config torch={torch.__version__} threads={torch.get_num_threads()} dtype={a.dtype}")
+    print(f"py_nested_autograd_steps_per_s {steps_per_second(laplacian_nested, a.points, a.seconds, dtype, a.device):.3f}")
+    print(f"py_taylor_steps_per_s {steps_per_second(laplacian_taylor, a.points, a.seconds, dtype, a.device):.3f}")
+    print(f"config torch={torch.__version__} threads={torch.get_num_threads()} dtype={a.dtype} device={a.device}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 #include "geometry/selection.h"
+#include "core/strings.h"
 
 #include "geometry/error.h"
 #include "geometry/sampling_util.h"
@@ -10,18 +11,6 @@ namespace physis::geometry {
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
-  return out;
-}
-
 PointPredicate parse_comparison(const std::string& text, const std::vector<std::string>& names, double tol) {
   static const std::vector<std::string> operators{"==", "!=", "<=", ">=", "<", ">"};
   for (const auto& op : operators) {
@@ -30,7 +19,7 @@ PointPredicate parse_comparison(const std::string& text, const std::vector<std::
     const std::string coord = trim(text.substr(0, at)), number = trim(text.substr(at + op.size()));
     const auto it = std::find(names.begin(), names.end(), coord);
     if (it == names.end())
-      throw GeometryError("unknown coordinate '" + coord + "' in '" + text + "'; coordinates are " + joined(names));
+      throw GeometryError("unknown coordinate '" + coord + "' in '" + text + "'; coordinates are " + join(names));
     double value = 0;
     std::istringstream in(number);
     if (!(in >> value) || !(in >> std::ws).eof())
@@ -79,7 +68,7 @@ torch::Tensor select_boundary(const BoundaryPoints& b, const BoundarySelector& s
     for (const auto& name : selector.pieces) {
       if (std::find(b.names.begin(), b.names.end(), name) == b.names.end())
         throw GeometryError("no boundary piece called '" + name + "'; this geometry's pieces are " +
-                            joined(b.names));
+                            join(b.names));
       any = any.logical_or(b.mask(name));
     }
     mask = any;

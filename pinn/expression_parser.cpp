@@ -1,6 +1,7 @@
 // Pratt parser of the expression language: tokens -> tree, with names resolved against the SymbolTable,
 // helpers parsed recursively (cycles rejected) and constant subtrees folded.
 #include "pinn/expression.h"
+#include "core/strings.h"
 #include "pinn/expression_lexer.h"
 #include "pinn/expression_node.h"
 
@@ -40,11 +41,7 @@ std::string suggestion(const std::string& name, const std::vector<std::string>& 
   return best ? "did you mean '" + *best + "'? " : "";
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "(none)" : out;
-}
+std::string listed(const std::vector<std::string>& names) { return names.empty() ? "(none)" : physis::join(names); }
 
 std::optional<int64_t> index_of(const std::vector<std::string>& names, const std::string& name) {
   const auto it = std::find(names.begin(), names.end(), name);
@@ -212,7 +209,7 @@ class Parser {
         fail(name.column, "'" + f + "' is " + what + ", not a function",
              "write '" + f + "' alone, or '" + f + "*(...)' for a product");
       fail(name.column, "unknown function '" + f + "'",
-           suggestion(f, function_names()) + "functions: " + join(function_names()));
+           suggestion(f, function_names()) + "functions: " + listed(function_names()));
     }
     check_arity(name, args.size(), function->arity, f + (function->arity == 1 ? "(x)" : "(a, b)"));
     return call(function, std::move(args), name.column, false);
@@ -230,7 +227,7 @@ class Parser {
   std::pair<int64_t, std::vector<int64_t>> field(const NodePtr& arg, const std::string& op) const {
     if (arg->kind == NodeKind::Output || arg->kind == NodeKind::Derivative) return {arg->index, arg->dims};
     fail(arg->column, op + "() needs an output or a derivative of one as its argument",
-         "e.g. " + op + "(u); outputs: " + join(session_.names.outputs));
+         "e.g. " + op + "(u); outputs: " + listed(session_.names.outputs));
   }
 
   NodePtr differential(const Token& name, const std::vector<NodePtr>& args) {
@@ -244,7 +241,7 @@ class Parser {
       for (size_t k = 1; k < args.size(); ++k) {
         if (args[k]->kind != NodeKind::Input)
           fail(args[k]->column, "d() differentiates with respect to inputs only",
-               "inputs: " + join(names.inputs));
+               "inputs: " + listed(names.inputs));
         n->dims.push_back(args[k]->index);
       }
       std::sort(n->dims.begin(), n->dims.end());
@@ -381,15 +378,15 @@ class Parser {
     if (non_output_prefix)
       fail(column, "cannot differentiate '" + *non_output_prefix + "' (" + session_.category(*non_output_prefix) +
                        ") in '" + name + "'",
-           "only outputs can be differentiated: " + join(names.outputs));
+           "only outputs can be differentiated: " + listed(names.outputs));
     if (non_input_suffix)
       fail(column + static_cast<int>(name.size() - non_input_suffix->size()),
            "'" + *non_input_suffix + "' in '" + name + "' is not a list of inputs",
-           "derivatives are taken with respect to inputs: " + join(names.inputs));
+           "derivatives are taken with respect to inputs: " + listed(names.inputs));
     if (find_function(name) || name == "laplace" || name == "div" || name == "dn" || name == "d")
       fail(column, "function '" + name + "' without arguments", "write " + name + "(...)");
     fail(column, "unknown symbol '" + name + "'",
-         suggestion(name, session_.known()) + "known: " + join(session_.known()));
+         suggestion(name, session_.known()) + "known: " + listed(session_.known()));
   }
 
   std::string helper_;

@@ -1,4 +1,5 @@
 #include "pinn/pde_library.h"
+#include "core/strings.h"
 
 #include "core/config.h"
 
@@ -7,12 +8,6 @@
 namespace physis::pinn {
 
 namespace {
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 // Incompressible Navier-Stokes in 2-D or 3-D: momentum per velocity component, then continuity.
 BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string>& space) {

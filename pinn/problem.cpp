@@ -1,4 +1,5 @@
 #include "pinn/problem.h"
+#include "core/strings.h"
 
 #include "core/config.h"
 #include "geometry/error.h"
@@ -87,11 +88,9 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
       const auto known = p.domain->boundary_names();
       for (const auto& piece : c.selector.pieces)
         if (std::find(known.begin(), known.end(), piece) == known.end()) {
-          std::string list;
-          for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-          s.fail_at("on", "no boundary piece named '" + piece + "'; this geometry's pieces: " + list);
+          s.fail_at("on", "no boundary piece named '" + piece + "'; this geometry's pieces: " + join(known));
         }
-      for (const auto& piece : c.selector.pieces) c.where += (c.where.empty() ? "" : "+") + piece;
+      c.where = join(c.selector.pieces, "+");
     }
     if (s.has("where")) {
       auto predicate = parse_key(s, "where", p.symbols);
