@@ -71,11 +71,12 @@ int solve_builtin(const SolveArgs& a) {
   std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, results in "
             << out << std::endl;
   pinn::DefaultPoissonOptions options;
-  if (a.steps > 0) options.steps(a.steps);
   options.taylor(!a.autograd);
   pinn::DefaultPoisson problem(options, rt);
+  auto trainer_options = problem.trainer_options(out);
+  if (a.steps > 0) override_steps(trainer_options, a.steps);
   auto result = train(problem.network().ptr(), [&](int64_t step) { return problem.loss(step); },
-                      [&] { return problem.evaluate(); }, problem.trainer_options(out), a);
+                      [&] { return problem.evaluate(); }, trainer_options, a);
   problem.write_fields(out);
   report(result);
   std::cout << "wrote " << out << "/{checkpoint.pt, history.csv, solution.csv}" << std::endl;
