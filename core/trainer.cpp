@@ -22,8 +22,13 @@ namespace physis {
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
+double PhaseOptions::base_lr() const {
+  if (lr() > 0) return lr();
+  return optimizer() == "lbfgs" ? 1.0 : 1e-3;
+}
+
 double PhaseOptions::lr_at(int64_t step) const {
-  const double base = lr();
+  const double base = base_lr();
   const double t = steps() > 0 ? std::clamp(static_cast<double>(step) / static_cast<double>(steps()), 0.0, 1.0) : 0.0;
   if (schedule() == "constant") return base;
   if (schedule() == "step") return base * std::pow(gamma(), static_cast<double>(step / std::max<int64_t>(1, step_size())));
@@ -47,12 +52,13 @@ PhaseOptions PhaseOptions::from_config(const config::Section& s) {
   p.optimizer(s.get<std::string>("optimizer", p.optimizer()));
   if (p.optimizer() != "adam" && p.optimizer() != "adamw" && p.optimizer() != "lbfgs")
     s.fail_at("optimizer", "unknown optimizer '" + p.optimizer() + "': expected adam, adamw or lbfgs");
-  if (p.optimizer() == "lbfgs") p.lr(1.0);
   if (p.optimizer() == "adamw") p.weight_decay(0.01);
   p.steps(s.get<int64_t>("steps", p.steps()));
   if (p.steps() < 0) s.fail_at("steps", "steps must be >= 0");
-  p.lr(s.get<double>("lr", p.lr()));
-  if (!(p.lr() > 0)) s.fail_at("lr", "lr must be positive");
+  if (s.has("lr")) {
+    p.lr(s.get<double>("lr"));
+    if (!(p.lr() > 0)) s.fail_at("lr", "lr must be positive");
+  }
   p.weight_decay(s.get<double>("weight_decay", p.weight_decay()));
   p.schedule(s.get<std::string>("schedule", p.schedule()));
   p.gamma(s.get<double>("gamma", p.gamma()));
@@ -141,11 +147,11 @@ void Trainer::ensure_phase(int64_t phase) {
   const auto& p = options_.phases()[phase];
   auto params = model_->parameters();
   if (p.optimizer() == "adam") {
-    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(p.lr()).weight_decay(p.weight_decay()));
+    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(p.base_lr()).weight_decay(p.weight_decay()));
   } else if (p.optimizer() == "adamw") {
-    optimizer_ = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(p.lr()).weight_decay(p.weight_decay()));
+    optimizer_ = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(p.base_lr()).weight_decay(p.weight_decay()));
   } else if (p.optimizer() == "lbfgs") {
-    optimizer_ = std::make_unique<torch::optim::LBFGS>(params, torch::optim::LBFGSOptions(p.lr())
+    optimizer_ = std::make_unique<torch::optim::LBFGS>(params, torch::optim::LBFGSOptions(p.base_lr())
                                                                    .max_iter(p.iterations_per_call())
                                                                    .history_size(p.history_size())
                                                                    .tolerance_grad(1e-12)

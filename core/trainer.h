@@ -38,7 +38,7 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 struct PhaseOptions {
   TORCH_ARG(std::string, optimizer) = "adam";  // adam | adamw | lbfgs
   TORCH_ARG(int64_t, steps) = 1000;            // for lbfgs: iterations
-  TORCH_ARG(double, lr) = 1e-3;
+  TORCH_ARG(double, lr) = 0.0;                 // 0: the optimizer's default (1e-3 Adam/AdamW, 1 L-BFGS)
   TORCH_ARG(double, weight_decay) = 0.0;       // adamw: decoupled decay (default 0.01 there)
   TORCH_ARG(std::string, schedule) = "constant";  // constant | step | exponential | cosine | linear | onecycle
   TORCH_ARG(double, gamma) = 0.1;              // step: factor every step_size; exponential: factor per decay_steps
@@ -52,6 +52,8 @@ struct PhaseOptions {
 
 
  public:
+  // The learning rate before scheduling: lr, or the optimizer's default.
+  double base_lr() const;
   // Learning rate at `step` steps into the phase.
   double lr_at(int64_t step) const;
   static PhaseOptions from_config(const config::Section& section);

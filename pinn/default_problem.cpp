@@ -73,7 +73,7 @@ Metrics DefaultPoisson::evaluate() {
 TrainerOptions DefaultPoisson::trainer_options(const std::string& output_dir) const {
   std::vector<PhaseOptions> phases{
       PhaseOptions().optimizer("adam").steps(options_.steps()).lr(options_.lr()).schedule("cosine")};
-  if (options_.lbfgs_steps() > 0) phases.push_back(PhaseOptions().optimizer("lbfgs").lr(1.0).steps(options_.lbfgs_steps()));
+  if (options_.lbfgs_steps() > 0) phases.push_back(PhaseOptions().optimizer("lbfgs").steps(options_.lbfgs_steps()));
   return TrainerOptions()
       .phases(phases)
       .output_dir(output_dir)

@@ -137,6 +137,12 @@ TEST_CASE("NaN in training stops with a clear message and keeps the last good ch
   fs::remove_all(dir);
 }
 
+TEST_CASE("learning-rate defaults follow the optimizer", "[trainer]") {
+  REQUIRE(PhaseOptions().optimizer("adam").lr_at(0) == 1e-3);
+  REQUIRE(PhaseOptions().optimizer("lbfgs").lr_at(0) == 1.0);
+  REQUIRE(PhaseOptions().optimizer("lbfgs").lr(0.5).lr_at(0) == 0.5);
+}
+
 TEST_CASE("learning-rate schedules", "[trainer]") {
   auto p = PhaseOptions().lr(1.0).steps(100);
   REQUIRE(p.schedule("constant").lr_at(50) == 1.0);
