@@ -58,8 +58,12 @@ void report(const TrainResult& result) {
 void override_steps(TrainerOptions& options, int64_t steps) {
   auto phases = options.phases();
   const double total = static_cast<double>(options.total_steps());
-  for (auto& ph : phases)
-    ph.steps(std::max<int64_t>(1, std::llround(static_cast<double>(ph.steps()) * steps / std::max(1.0, total))));
+  int64_t assigned = 0;
+  for (std::size_t i = 0; i + 1 < phases.size(); ++i) {
+    phases[i].steps(std::max<int64_t>(1, std::llround(static_cast<double>(phases[i].steps()) * steps / std::max(1.0, total))));
+    assigned += phases[i].steps();
+  }
+  phases.back().steps(std::max<int64_t>(1, steps - assigned));  // the last phase takes the remainder
   options.phases(phases);
 }
 
