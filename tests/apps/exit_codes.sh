@@ -33,4 +33,12 @@ done
 expect 1 "refuses to overwrite a run" -- "$physis" solve --steps 20 --output "$work/r1"
 grep -q "already holds a run" err.txt || { echo "FAIL: overwrite message"; fail=1; }
 expect 1 "resume without checkpoint" -- "$physis" solve --resume --output "$work/none"
+# Problem files with mistakes: exit 1, the message names the file and line.
+printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poison}\n' > bad_pde.yaml
+expect 1 "unknown PDE in a problem file" -- "$physis" solve bad_pde.yaml --output "$work/r2"
+grep -q "bad_pde.yaml:2:" err.txt && grep -q "unknown PDE 'poison'" err.txt || { echo "FAIL: PDE error message"; cat err.txt; fail=1; }
+printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson}\nreference:\n  file: nowhere.dat\n' > bad_ref.yaml
+expect 1 "missing reference file" -- "$physis" solve bad_ref.yaml --output "$work/r3"
+grep -q "bad_ref.yaml:4:" err.txt && grep -q "nowhere.dat" err.txt || { echo "FAIL: reference error message"; cat err.txt; fail=1; }
+[[ ! -e "$work/r3/checkpoint.pt" ]] || { echo "FAIL: a failed start wrote a checkpoint"; fail=1; }
 exit $fail
