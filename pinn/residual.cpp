@@ -144,7 +144,8 @@ Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, co
       auto g = d.gradient(j);                                 // [N, d]
       auto dir = (g * directions[k]).sum(1);                  // [N]
       fk.push_back(dir.detach());
-      auto h = torch::autograd::grad({dir}, {xg}, {torch::ones_like(dir)}, true, false, true)[0];
+      torch::Tensor h;
+      if (dir.requires_grad()) h = torch::autograd::grad({dir}, {xg}, {torch::ones_like(dir)}, true, false, true)[0];
       sk.push_back(h.defined() ? (h * directions[k]).sum(1).detach() : torch::zeros_like(dir));
     }
     firsts.push_back(torch::stack(fk, 1));

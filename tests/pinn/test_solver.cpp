@@ -180,3 +180,17 @@ TEST_CASE("problem-file mistakes name the file, line and column", "[solver]") {
   REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\ntraining: {phases: [{optimizer: adam, steps: ten}]}\n"),
                Catch::StartsWith("test.yaml:3:") && Catch::Contains("must be an integer"));
 }
+
+TEST_CASE("function_jet handles constant and linear functions and matches analytic derivatives", "[solver]") {
+  auto x = torch::rand({10, 2}, torch::kFloat64);
+  auto jx = Jet::along_axes(x, {}, false);
+  auto constant = pinn::function_jet([](const torch::Tensor& p) { return torch::ones({p.size(0), 1}, p.options()); }, jx);
+  REQUIRE(constant.first.abs().max().item<double>() == 0.0);
+  REQUIRE(constant.second.abs().max().item<double>() == 0.0);
+  auto f = pinn::function_jet([](const torch::Tensor& p) { return (p.select(1, 0).square() * p.select(1, 1)).unsqueeze(1); }, jx);
+  auto px = x.select(1, 0), py = x.select(1, 1);
+  REQUIRE(torch::allclose(f.first_at(0).select(1, 0), 2 * px * py));
+  REQUIRE(torch::allclose(f.first_at(1).select(1, 0), px * px));
+  REQUIRE(torch::allclose(f.second_at(0).select(1, 0), 2 * py));
+  REQUIRE(f.second_at(1).abs().max().item<double>() < 1e-12);
+}
