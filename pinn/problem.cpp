@@ -270,8 +270,6 @@ Problem Problem::from_section(const Section& root) {
     std::size_t i = 0;
     for (const auto& item : root.items("conditions")) parse_condition(item, p, i++);
   }
-  int hard_dirichlet = 0;
-  for (const auto& c : p.conditions) hard_dirichlet += c.hard && c.kind == ConditionKind::dirichlet;
   std::set<int64_t> hard_outputs;
   for (const auto& c : p.conditions)
     if (c.hard) {
@@ -283,7 +281,6 @@ Problem Problem::from_section(const Section& root) {
                                        "' has two hard conditions; hard Dirichlet together with a hard initial "
                                        "condition is not supported: make one of them soft");
     }
-  (void)hard_dirichlet;
 
   // 6. Network.
   if (auto net = root.optional_child("network")) {

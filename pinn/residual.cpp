@@ -49,6 +49,20 @@ class BaseContext : public EvalContext {
   const std::map<std::string, torch::Tensor>& extras_;
 };
 
+// Values only: expressions without derivatives (most boundary and point conditions).
+class ValueContext : public BaseContext {
+ public:
+  ValueContext(const torch::Tensor& x, torch::Tensor u, const std::map<std::string, torch::Tensor>& extras)
+      : BaseContext(x, extras), u_(std::move(u)) {}
+  torch::Tensor output(int64_t j) override { return u_.select(1, j); }
+  torch::Tensor derivative(int64_t, const std::vector<int64_t>&) override {
+    throw std::logic_error("ResidualEvaluator: a derivative was asked for but none was planned");
+  }
+
+ private:
+  torch::Tensor u_;
+};
+
 // Reverse mode: first derivatives once, higher ones on demand (cached by Derivatives).
 class AutogradContext : public BaseContext {
  public:
@@ -104,18 +118,8 @@ std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const 
                                                        const std::map<std::string, torch::Tensor>& extras) const {
   std::vector<torch::Tensor> out;
   if (!needs_derivatives_) {
-    BaseContext* ctx = nullptr;
-    struct ValueContext : BaseContext {
-      ValueContext(const torch::Tensor& x, torch::Tensor u, const std::map<std::string, torch::Tensor>& e)
-          : BaseContext(x, e), u_(std::move(u)) {}
-      torch::Tensor output(int64_t j) override { return u_.select(1, j); }
-      torch::Tensor derivative(int64_t, const std::vector<int64_t>&) override {
-        throw std::logic_error("no derivative was planned");
-      }
-      torch::Tensor u_;
-    } value_ctx(x, net->forward(x), extras);
-    ctx = &value_ctx;
-    for (const auto& e : expressions_) out.push_back(e.evaluate(*ctx));
+    ValueContext ctx(x, net->forward(x), extras);
+    for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
     return out;
   }
   if (taylor_) {
