@@ -211,15 +211,17 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
   return value;
 }
 
-void Trainer::write_history(int64_t phase, double lr, double loss, const LossTerms& terms, const Metrics& metrics) {
+void Trainer::write_history(int64_t phase, double lr, double loss, const LossTerms& terms, Metrics metrics) {
   if (options_.output_dir().empty()) return;
   if (!history_) {
+    // The metric columns are known once the evaluator has run: run it now if this row has none, and log them.
+    if (evaluator_ && metrics.empty()) {
+      torch::NoGradGuard no_grad;
+      metrics = evaluator_();
+    }
     std::vector<std::string> header{"step", "phase", "lr", "loss"};
     for (const auto& [name, value] : terms) header.push_back("loss_" + name);
-    if (evaluator_) {
-      torch::NoGradGuard no_grad;
-      for (const auto& [name, value] : metrics.empty() ? evaluator_() : metrics) header.push_back(name);
-    }
+    for (const auto& [name, value] : metrics) header.push_back(name);
     header.push_back("elapsed_s");
     history_columns_ = header;
     history_ = std::make_unique<CsvWriter>(history_path(), header);

@@ -128,7 +128,7 @@ class Trainer {
   double compute_step(int64_t phase, int64_t local_step, LossTerms& terms);
   void check_finite(const LossTerms& terms, double loss);
   bool parameters_finite() const;
-  void write_history(int64_t phase, double lr, double loss, const LossTerms& terms, const Metrics& metrics);
+  void write_history(int64_t phase, double lr, double loss, const LossTerms& terms, Metrics metrics);
 
   std::shared_ptr<torch::nn::Module> model_;
   LossFunction loss_;
