@@ -211,6 +211,23 @@ std::vector<DerivativeKey> Expression::derivatives() const {
   return {keys.begin(), keys.end()};
 }
 
+std::vector<DerivativeKey> Expression::laplacians() const {
+  std::set<DerivativeKey> keys;
+  detail::visit(*root_, [&](const detail::Node& n) {
+    if (n.kind == detail::NodeKind::Laplace && n.dims.empty()) keys.insert({n.index, n.spatial});
+  });
+  return {keys.begin(), keys.end()};
+}
+
+std::vector<DerivativeKey> Expression::derivatives_besides_laplacians() const {
+  std::set<DerivativeKey> keys;
+  detail::visit(*root_, [&](const detail::Node& n) {
+    if (n.kind == detail::NodeKind::Laplace && n.dims.empty()) return;  // served by EvalContext::laplacian
+    for (const auto& t : detail::expand(n, *names_)) keys.insert(t.key);
+  });
+  return {keys.begin(), keys.end()};
+}
+
 std::vector<std::string> Expression::extras() const {
   std::set<std::string> names;
   detail::visit(*root_, [&](const detail::Node& n) {

@@ -85,6 +85,10 @@ class Expression {
   torch::Tensor evaluate(EvalContext& ctx) const;  // [N]; differentiable, on ctx's device and dtype
   bool uses_outputs() const;                       // false for pure data such as sin(pi*x)
   std::vector<DerivativeKey> derivatives() const;  // distinct derivatives needed, sorted; laplace/div/dn expanded
+  // The same split in two, for callers that can supply a Laplacian more cheaply than its terms (forward mode):
+  // plain laplace(u) uses as {output, spatial dims}, and every other derivative needed.
+  std::vector<DerivativeKey> laplacians() const;
+  std::vector<DerivativeKey> derivatives_besides_laplacians() const;
   std::vector<std::string> extras() const;         // extra tensors needed, sorted, e.g. {"n_x", "n_y"}
   bool is_constant() const;                        // folded at parse time; constant_value() is then exact
   double constant_value() const;

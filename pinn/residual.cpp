@@ -2,6 +2,7 @@
 
 #include "core/diff.h"
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -76,23 +77,29 @@ class AutogradContext : public BaseContext {
   Derivatives d_;
 };
 
-// Forward mode: value, first and pure second derivatives along the planned axes.
+// Forward mode: value, first and pure second derivatives along the planned axes (or, in summed mode, first
+// derivatives and the Laplacian over exactly those axes).
 class TaylorContext : public BaseContext {
  public:
   TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
                 const std::map<std::string, torch::Tensor>& extras)
-      : BaseContext(x, extras), jet_(std::move(jet)) {
+      : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes) {
     for (std::size_t k = 0; k < axes.size(); ++k) slot_[axes[k]] = static_cast<int64_t>(k);
   }
   torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
   torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override {
     const int64_t k = slot_.at(dims.at(0));
     if (dims.size() == 1) return jet_.first_at(k).select(1, out);
-    return jet_.second_at(k).select(1, out);
+    return jet_.second_at(k).select(1, out);  // per-direction mode only (planned so)
+  }
+  torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override {
+    if (jet_.summed && dims == axes_) return jet_.second_sum().select(1, out);
+    return EvalContext::laplacian(out, dims);
   }
 
  private:
   Jet jet_;
+  std::vector<int64_t> axes_;
   std::map<int64_t, int64_t> slot_;
 };
 
@@ -112,6 +119,27 @@ ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, Deriva
                                 "equations; use auto or autograd");
   taylor_ = needs_derivatives_ && possible && mode != DerivativeMode::autograd;
   axes_ = taylor_axes(keys);
+
+  // Summed mode carries one Laplacian instead of a second derivative per axis. It serves equations whose second
+  // derivatives all sit in laplace() over one set of axes, with first derivatives along those axes only
+  // (Poisson, Helmholtz, Allen-Cahn, steady advection-diffusion; not u_t + ..., where t is no Laplacian axis).
+  std::set<DerivativeKey> laplacians, others;
+  for (const auto& e : expressions_) {
+    for (const auto& k : e.laplacians()) laplacians.insert(k);
+    for (const auto& k : e.derivatives_besides_laplacians()) others.insert(k);
+  }
+  if (!taylor_ || laplacians.empty()) return;
+  const auto lap_axes = laplacians.begin()->dims;
+  bool summed = true;
+  for (const auto& k : laplacians) summed = summed && k.dims == lap_axes;
+  for (const auto& k : others) {
+    summed = summed && k.dims.size() == 1 &&
+             std::find(lap_axes.begin(), lap_axes.end(), k.dims[0]) != lap_axes.end();
+  }
+  if (summed) {
+    summed_ = true;
+    axes_ = lap_axes;
+  }
 }
 
 std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const torch::Tensor& x,
@@ -123,7 +151,7 @@ std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const 
     return out;
   }
   if (taylor_) {
-    TaylorContext ctx(x, net->forward_jet(Jet::along_axes(x, axes_, /*summed=*/false)), axes_, extras);
+    TaylorContext ctx(x, net->forward_jet(Jet::along_axes(x, axes_, summed_)), axes_, extras);
     for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
     return out;
   }

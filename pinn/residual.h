@@ -30,11 +30,13 @@ class ResidualEvaluator {
   std::vector<torch::Tensor> evaluate(FieldNetwork& net, const torch::Tensor& x,
                                       const std::map<std::string, torch::Tensor>& extras = {}) const;
   bool uses_taylor() const { return taylor_; }
+  bool uses_summed_taylor() const { return summed_; }
   const std::vector<Expression>& expressions() const { return expressions_; }
 
  private:
   std::vector<Expression> expressions_;
   bool taylor_ = false;
+  bool summed_ = false;  // forward mode carries only the Laplacian over axes_ (no separate second derivatives)
   bool needs_derivatives_ = false;
   std::vector<int64_t> axes_;
 };
