@@ -83,7 +83,8 @@ int solve_builtin(const SolveArgs& a) {
                       [&] { return problem.evaluate(); }, trainer_options, a);
   problem.write_fields(out);
   report(result);
-  std::cout << "wrote " << out << "/{checkpoint.pt, history.csv, solution.csv}" << std::endl;
+  std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, solution.vti (ParaView), solution.csv, PNG plots"
+            << std::endl;
   return 0;
 }
 

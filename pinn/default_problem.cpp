@@ -1,9 +1,9 @@
 #include "pinn/default_problem.h"
 
-#include "core/checkpoint.h"
-#include "core/csv.h"
 #include "core/diff.h"
 #include "core/taylor.h"
+#include "pinn/field_output.h"
+#include "pinn/plots.h"
 
 #include <numbers>
 
@@ -82,17 +82,13 @@ TrainerOptions DefaultPoisson::trainer_options(const std::string& output_dir) co
 
 void DefaultPoisson::write_fields(const std::filesystem::path& folder) {
   torch::NoGradGuard no_grad;
-  auto x = grid_points();
-  auto u = net_->forward(x).select(1, 0);
-  auto ue = exact(x);
-  auto table = torch::stack({x.select(1, 0), x.select(1, 1), u, ue, u - ue}, 1).to(torch::kCPU, torch::kFloat64);
-  auto acc = table.accessor<double, 2>();
-  atomic_write(folder / "solution.csv", [&](std::ostream& out) {
-    out << "x,y,u,u_exact,error\n";
-    for (int64_t i = 0; i < table.size(0); ++i)
-      out << format_number(acc[i][0]) << ',' << format_number(acc[i][1]) << ',' << format_number(acc[i][2]) << ','
-          << format_number(acc[i][3]) << ',' << format_number(acc[i][4]) << '\n';
-  });
+  auto grid = make_grid(geometry::BoundingBox{{0, 0}, {1, 1}}, {options_.grid(), options_.grid()});
+  auto x = grid.points.to(runtime_.options());
+  FieldSet fields{grid.points, {"x", "y"}, {"u"}, net_->forward(x).to(torch::kFloat64),
+                  exact(x).unsqueeze(1).to(torch::kFloat64)};
+  write_grid_fields(folder, "solution", grid, fields);  // solution.vti for ParaView, solution.csv
+  plot_fields(folder, "solution", grid, fields);         // solution_u.png: prediction, exact, error
+  plot_loss_history(folder / "history.csv", folder / "loss.png");
 }
 
 }  // namespace physis::pinn
