@@ -4,6 +4,7 @@
 #include "core/taylor.h"
 #include "pinn/field_output.h"
 #include "pinn/plots.h"
+#include "pinn/reference.h"
 
 #include <numbers>
 
@@ -56,18 +57,14 @@ LossTerms DefaultPoisson::loss(int64_t) {
   return {{"pde", residual.square().mean()}, {"bc", ub.square().mean()}};
 }
 
-torch::Tensor DefaultPoisson::grid_points() const {
-  auto axis = torch::linspace(0, 1, options_.grid(), runtime_.options());
-  auto mesh = torch::meshgrid({axis, axis}, "xy");
-  return torch::stack({mesh[0].reshape(-1), mesh[1].reshape(-1)}, 1);  // [G*G, 2], x fastest
+EvaluationGrid DefaultPoisson::output_grid() const {
+  return make_grid(geometry::BoundingBox{{0, 0}, {1, 1}}, {options_.grid(), options_.grid()});
 }
 
 Metrics DefaultPoisson::evaluate() {
   torch::NoGradGuard no_grad;
-  auto x = grid_points();
-  auto u = net_->forward(x).select(1, 0);
-  auto ue = exact(x);
-  return {{"l2re_u", ((u - ue).norm() / ue.norm()).item<double>()}};
+  auto x = output_grid().points.to(runtime_.options());
+  return {{"l2re_u", relative_l2(net_->forward(x).select(1, 0), exact(x))}};
 }
 
 TrainerOptions DefaultPoisson::trainer_options(const std::string& output_dir) const {
@@ -82,7 +79,7 @@ TrainerOptions DefaultPoisson::trainer_options(const std::string& output_dir) co
 
 void DefaultPoisson::write_fields(const std::filesystem::path& folder) {
   torch::NoGradGuard no_grad;
-  auto grid = make_grid(geometry::BoundingBox{{0, 0}, {1, 1}}, {options_.grid(), options_.grid()});
+  auto grid = output_grid();
   auto x = grid.points.to(runtime_.options());
   FieldSet fields{grid.points, {"x", "y"}, {"u"}, net_->forward(x).to(torch::kFloat64),
                   exact(x).unsqueeze(1).to(torch::kFloat64)};

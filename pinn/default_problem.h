@@ -7,6 +7,7 @@
 #include "core/network.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
+#include "pinn/field_output.h"
 
 #include <filesystem>
 
@@ -37,7 +38,7 @@ class DefaultPoisson {
  private:
   torch::Tensor exact(const torch::Tensor& x) const;   // [N, 2] -> [N]
   torch::Tensor source(const torch::Tensor& x) const;  // [N, 2] -> [N]
-  torch::Tensor grid_points() const;                   // [G*G, 2]
+  EvaluationGrid output_grid() const;                  // G x G nodes, x fastest
 
   DefaultPoissonOptions options_;
   Runtime runtime_;
