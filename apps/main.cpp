@@ -21,12 +21,10 @@ int main(int argc, char** argv) {
   };
   add("info", "Versions, devices, threads and BLAS/OpenMP in use", add_info);
   add("solve", "Train a PINN on a problem file (or the built-in 2D Poisson problem) and write results", add_solve);
-  add("train-operator", "Train a neural-operator surrogate on a dataset",
-      [](CLI::App& a) { return add_pending(a, "train-operator", "config.yaml"); });
-  add("predict", "Predict with a trained operator model and write ParaView files",
-      [](CLI::App& a) { return add_pending(a, "predict", "model checkpoint"); });
+  add("train-operator", "Train a neural-operator surrogate on a dataset", add_train_operator);
+  add("predict", "Predict with a trained operator surrogate and write ParaView files", add_predict);
   add("datagen", "Generate a dataset of simulations for operator learning",
-      [](CLI::App& a) { return add_pending(a, "datagen", "generator"); });
+      add_datagen);
 
   try {
     app.parse(argc, argv);

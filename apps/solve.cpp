@@ -1,5 +1,6 @@
 // `physis solve [FILE]`: trains a PINN on a problem file (or the built-in 2D Poisson problem) and writes results.
 #include "apps/commands.h"
+#include "apps/training_run.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
 #include "pinn/default_problem.h"
@@ -29,29 +30,14 @@ struct SolveArgs {
   CLI::Option *device_opt = nullptr, *dtype_opt = nullptr, *seed_opt = nullptr;
 };
 
-// Runs the trainer with resume/overwrite rules shared by every problem; returns the result.
+// Runs the trainer with the resume/overwrite rules every training command shares.
 TrainResult train(const std::shared_ptr<torch::nn::Module>& model, LossFunction loss, std::function<Metrics()> evaluate,
                   TrainerOptions options, const SolveArgs& a) {
   options.progress(a.progress);
   if (a.checkpoint_every > 0) options.checkpoint_every(a.checkpoint_every);
   Trainer trainer(model, std::move(loss), options);
   trainer.set_evaluator(std::move(evaluate));
-  if (a.resume) {
-    if (!trainer.resume())
-      throw std::runtime_error("--resume: no checkpoint at '" + trainer.checkpoint_path().string() +
-                               "'; run without --resume to start");
-    std::cout << "resumed at step " << trainer.step() << std::endl;
-  } else if (std::filesystem::exists(trainer.checkpoint_path())) {
-    throw std::runtime_error("'" + options.output_dir() + "' already holds a run; pass --resume to continue it or "
-                             "--output to write elsewhere (nothing was overwritten)");
-  }
-  return trainer.run();
-}
-
-void report(const TrainResult& result) {
-  std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
-  for (const auto& [name, value] : result.metrics) std::cout << ", " << name << " " << value;
-  std::cout << std::endl;
+  return run_trainer(trainer, a.resume);
 }
 
 // --steps N rescales the phases so that they add up to N (each keeps at least one step).

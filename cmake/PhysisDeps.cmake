@@ -38,4 +38,40 @@ if(NOT PHYSIS_GMSH STREQUAL "OFF")
   endif()
   physis_optional_dependency(PHYSIS_GMSH PHYSIS_HAVE_GMSH)
 endif()
-message(STATUS "physis: VTK ${PHYSIS_HAVE_VTK}, Gmsh ${PHYSIS_HAVE_GMSH}, CLI11 ${CLI11_FOUND}, PNG ${PNG_FOUND}")
+# Dataset formats and the Darcy generator's sparse solver; each optional, so that a machine with LibTorch and
+# yaml-cpp alone still builds (datasets then travel as .pt files).
+set(PHYSIS_HDF5 "AUTO" CACHE STRING "HDF5 datasets: ON, OFF or AUTO")
+set(PHYSIS_MATIO "AUTO" CACHE STRING "MATLAB .mat datasets through matio: ON, OFF or AUTO")
+set(PHYSIS_ZIP "AUTO" CACHE STRING "NumPy .npz datasets through libzip: ON, OFF or AUTO")
+set(PHYSIS_EIGEN "AUTO" CACHE STRING "Eigen sparse solvers for data generation: ON, OFF or AUTO")
+
+# HDF5, matio and libzip through pkg-config: Debian's CMake files for them need a C compiler (FindHDF5) or
+# reference optional tools (libzip's zipcmp), and pkg-config sees the serial HDF5 that matio itself links.
+find_package(PkgConfig QUIET)
+function(physis_pkg_dependency flag have prefix)
+  set(${have} OFF PARENT_SCOPE)
+  if(NOT ${flag} STREQUAL "OFF" AND PkgConfig_FOUND)
+    pkg_search_module(${prefix} QUIET IMPORTED_TARGET GLOBAL ${ARGN})
+    if(${prefix}_FOUND)
+      set(${have} ON PARENT_SCOPE)
+    endif()
+  endif()
+  if(NOT ${flag} STREQUAL "OFF" AND NOT ${prefix}_FOUND)
+    physis_optional_dependency(${flag} ${prefix}_FOUND)
+  endif()
+endfunction()
+physis_pkg_dependency(PHYSIS_HDF5 PHYSIS_HAVE_HDF5 HDF5 hdf5-serial hdf5)
+physis_pkg_dependency(PHYSIS_MATIO PHYSIS_HAVE_MATIO MATIO matio)
+physis_pkg_dependency(PHYSIS_ZIP PHYSIS_HAVE_ZIP LIBZIP libzip)
+
+set(PHYSIS_HAVE_EIGEN OFF)
+if(NOT PHYSIS_EIGEN STREQUAL "OFF")
+  find_package(Eigen3 3.3 QUIET NO_MODULE)
+  if(TARGET Eigen3::Eigen)
+    set(PHYSIS_HAVE_EIGEN ON)
+  endif()
+  physis_optional_dependency(PHYSIS_EIGEN PHYSIS_HAVE_EIGEN)
+endif()
+
+message(STATUS "physis: VTK ${PHYSIS_HAVE_VTK}, Gmsh ${PHYSIS_HAVE_GMSH}, CLI11 ${CLI11_FOUND}, PNG ${PNG_FOUND}, "
+               "HDF5 ${PHYSIS_HAVE_HDF5}, matio ${PHYSIS_HAVE_MATIO}, libzip ${PHYSIS_HAVE_ZIP}, Eigen ${PHYSIS_HAVE_EIGEN}")

@@ -44,11 +44,15 @@ void MLPImpl::reset() {
   const auto& w = options.widths();
   TORCH_CHECK(w.size() >= 2, "MLP needs at least an input and an output width, got ", w.size(), " widths");
   for (auto width : w) TORCH_CHECK(width > 0, "MLP widths must be positive, got ", width);
+  TORCH_CHECK(options.init() == "glorot" || options.init() == "fan_in", "MLP: unknown init '", options.init(),
+              "' (expected glorot or fan_in)");
   layers = register_module("layers", torch::nn::ModuleList());
   for (std::size_t i = 0; i + 1 < w.size(); ++i) {
-    torch::nn::Linear linear(torch::nn::LinearOptions(w[i], w[i + 1]));
-    torch::nn::init::xavier_uniform_(linear->weight);
-    torch::nn::init::zeros_(linear->bias);
+    torch::nn::Linear linear(torch::nn::LinearOptions(w[i], w[i + 1]));  // initialised fan_in-uniform
+    if (options.init() == "glorot") {
+      torch::nn::init::xavier_uniform_(linear->weight);
+      torch::nn::init::zeros_(linear->bias);
+    }
     layers->push_back(linear);
   }
 }

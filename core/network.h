@@ -19,13 +19,17 @@ Activation parse_activation(const std::string& name);  // throws std::invalid_ar
 std::string activation_name(Activation activation);
 torch::Tensor apply_activation(Activation activation, const torch::Tensor& x);
 
-// Multilayer perceptron with Glorot-uniform weights and zero biases.
+// Multilayer perceptron (Glorot-uniform weights and zero biases by default).
 //   MLP net(MLPOptions({2, 100, 100, 100, 100, 100, 1}).activation(Activation::tanh));
 struct MLPOptions {
   MLPOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
   TORCH_ARG(std::vector<int64_t>, widths);            // [in, hidden..., out]; at least two entries
   TORCH_ARG(Activation, activation) = Activation::tanh;
   TORCH_ARG(bool, activate_last) = false;             // activation after the last layer too
+  // glorot: Glorot-uniform weights, zero biases (the PINN convention). fan_in: LibTorch's Linear default, weights
+  // and biases uniform in +-1/sqrt(fan_in); the random biases spread low-dimensional inputs (a DeepONet trunk on x)
+  // over the activation's nonlinear range, which trains operator nets much faster.
+  TORCH_ARG(std::string, init) = "glorot";
 };
 
 class MLPImpl : public torch::nn::Cloneable<MLPImpl> {

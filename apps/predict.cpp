@@ -1,0 +1,137 @@
+// `physis predict RUN`: evaluates a trained operator surrogate on a dataset and writes prediction, truth and error
+// for ParaView (.vti on grids, .vtu on point clouds), PNG images for 2D grids, and per-sample errors.
+#include "apps/commands.h"
+#include "apps/operator_data.h"
+#include "core/config.h"
+#include "core/csv.h"
+#include "core/runtime.h"
+#include "operators/dataset_io.h"
+#include "operators/surrogate.h"
+#include "pinn/field_output.h"
+#include "pinn/plots.h"
+
+#include <filesystem>
+#include <iostream>
+#include <iomanip>
+#include <sstream>
+
+namespace physis::app {
+namespace {
+
+struct PredictArgs {
+  std::string run;
+  std::string data;
+  std::string output;
+  std::string device = "auto";
+  std::vector<int64_t> samples;
+  int64_t write_count = 4;
+  int64_t batch_size = 20;
+  int threads = 0;
+};
+
+// The data to predict on: --data FILE, or the test split of the configuration the run was trained with.
+ops::Dataset prediction_data(const PredictArgs& a) {
+  if (!a.data.empty()) return ops::read_dataset(a.data);
+  const auto runfile = std::filesystem::path(a.run) / "run.yaml";
+  if (!std::filesystem::exists(runfile))
+    throw std::runtime_error(runfile.string() + ": not found; pass --data FILE to say what to predict on");
+  const auto config_path = config::Section::load_file(runfile.string()).get<std::string>("config");
+  auto root = config::Section::load_file(config_path);
+  root.mark_all_read();
+  std::cout << "predicting on the test data of " << config_path << std::endl;
+  return operator_train_and_test(root).second;
+}
+
+void check_compatible(const ops::OperatorShape& model, const ops::OperatorShape& data, const std::string& source) {
+  auto fail = [&](const std::string& what, int64_t want, int64_t got) {
+    throw ops::DatasetError(source + ": the model expects " + std::to_string(want) + " " + what + ", the data have " +
+                            std::to_string(got));
+  };
+  if (model.coordinate_dim != data.coordinate_dim) fail("coordinate dimensions", model.coordinate_dim, data.coordinate_dim);
+  if (model.field_channels != data.field_channels) fail("field channels", model.field_channels, data.field_channels);
+  if (model.target_channels != data.target_channels) fail("target channels", model.target_channels, data.target_channels);
+  if (model.param_count != data.param_count) fail("parameters", model.param_count, data.param_count);
+  if (model.sensors > 0 && model.sensors != data.sensors) fail("field points per sample", model.sensors, data.sensors);
+  if (!model.grid_shape.empty() && model.grid_shape != data.grid_shape)
+    throw ops::DatasetError(source + ": the model was trained on another grid than the data's");
+}
+
+// Regular grids go to .vti (with PNG images in 2D), everything else to .vtu point clouds.
+void write_sample(const std::filesystem::path& folder, const std::string& stem, const ops::Dataset& data,
+                  int64_t index, const torch::Tensor& prediction) {
+  const ops::Sample& s = data.samples[static_cast<size_t>(index)];
+  const int64_t n = s.num_points();
+  pinn::FieldSet fields;
+  fields.points = s.coords.to(torch::kFloat64);
+  fields.coordinates = data.coordinate_names;
+  fields.outputs = data.target_names;
+  if (fields.outputs.empty())
+    for (int64_t c = 0; c < data.target_channels(); ++c) fields.outputs.push_back("u" + std::to_string(c));
+  fields.prediction = prediction.narrow(0, 0, n);
+  fields.reference = s.targets;
+  if (data.grid_shape.empty()) {
+    pinn::write_point_fields(folder, stem, fields);
+    return;
+  }
+  pinn::EvaluationGrid grid;
+  grid.points = fields.points;
+  grid.dims = data.grid_shape;
+  const auto lower = std::get<0>(grid.points.min(0)), upper = std::get<0>(grid.points.max(0));
+  for (size_t k = 0; k < grid.dims.size(); ++k) {
+    grid.origin.push_back(lower[static_cast<int64_t>(k)].item<double>());
+    const double extent = upper[static_cast<int64_t>(k)].item<double>() - grid.origin.back();
+    grid.spacing.push_back(grid.dims[k] > 1 ? extent / static_cast<double>(grid.dims[k] - 1) : 0.0);
+  }
+  grid.valid = s.mask.defined() ? s.mask > 0.5 : torch::ones({n}, torch::kBool);
+  pinn::write_grid_fields(folder, stem, grid, fields);
+  if (grid.dims.size() == 2) pinn::plot_fields(folder, stem, grid, fields);
+}
+
+int predict(const PredictArgs& a) {
+  auto rt = Runtime::create(RuntimeOptions().device(a.device).threads(a.threads));
+  auto surrogate = ops::Surrogate::load(a.run);
+  auto data = prediction_data(a);
+  if (!a.samples.empty()) data = data.subset(a.samples);
+  check_compatible(surrogate->shape(), ops::OperatorShape::of(data), data.source);
+  surrogate->to(rt.device);
+  const auto prediction = surrogate->predict(data, a.batch_size, rt.device);  // [B, N, c]
+  const auto truth = data.all();
+  const auto errors = ops::relative_l2_per_sample(prediction, truth.targets, truth.weights());
+
+  const std::filesystem::path out = a.output.empty() ? std::filesystem::path(a.run) / "predictions" : std::filesystem::path(a.output);
+  std::filesystem::create_directories(out);
+  CsvWriter table(out / "errors.csv", {"sample", "relative_l2"});
+  for (int64_t i = 0; i < data.size(); ++i) table.write_row({std::to_string(i), format_number(errors[i].item<double>())});
+  const int64_t written = std::min(a.write_count, data.size());
+  for (int64_t i = 0; i < written; ++i) {
+    std::ostringstream stem;
+    stem << "sample_" << std::setw(4) << std::setfill('0') << i;
+    write_sample(out, stem.str(), data, i, prediction[i]);
+  }
+  std::cout << "physis predict: " << surrogate->handle().type << " on " << data.size() << " samples of " << data.source
+            << ": mean relative L2 " << errors.mean().item<double>() << ", max " << errors.max().item<double>()
+            << "\nwrote " << out.string() << "/: errors.csv and the first " << written
+            << " samples (prediction, reference, error) for ParaView" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+Command add_predict(CLI::App& app) {
+  auto a = std::make_shared<PredictArgs>();
+  app.add_option("run", a->run, "Results folder of `physis train-operator` (holds surrogate.yaml and model.pt)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--data", a->data, "Dataset file (.h5 or .pt); default: the test split the model was trained with")
+      ->check(CLI::ExistingFile);
+  app.add_option("-o,--output", a->output, "Output folder (default: RUN/predictions)");
+  app.add_option("--samples", a->samples, "Indices of the samples to predict (default: all)");
+  app.add_option("--write", a->write_count, "How many samples to write as ParaView files and images")
+      ->capture_default_str();
+  app.add_option("--batch-size", a->batch_size, "Samples per forward pass")->capture_default_str();
+  app.add_option("--device", a->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
+  return [a]() { return predict(*a); };
+}
+
+}  // namespace physis::app

@@ -1,0 +1,28 @@
+#include "apps/training_run.h"
+
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+namespace physis::app {
+
+TrainResult run_trainer(Trainer& trainer, bool resume) {
+  if (resume) {
+    if (!trainer.resume())
+      throw std::runtime_error("--resume: no checkpoint at '" + trainer.checkpoint_path().string() +
+                               "'; run without --resume to start");
+    std::cout << "resumed at step " << trainer.step() << std::endl;
+  } else if (std::filesystem::exists(trainer.checkpoint_path())) {
+    throw std::runtime_error("'" + trainer.options().output_dir() + "' already holds a run; pass --resume to continue "
+                             "it or --output to write elsewhere (nothing was overwritten)");
+  }
+  return trainer.run();
+}
+
+void report(const TrainResult& result) {
+  std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
+  for (const auto& [name, value] : result.metrics) std::cout << ", " << name << " " << value;
+  std::cout << std::endl;
+}
+
+}  // namespace physis::app

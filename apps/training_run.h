@@ -1,0 +1,14 @@
+// What every training command shares: the resume/overwrite rules and the closing report.
+#pragma once
+
+#include "core/trainer.h"
+
+namespace physis::app {
+
+// Resumes from the output folder's checkpoint when `resume` is set (an error when there is none); refuses to start
+// over a folder that already holds a run. Then trains to the end.
+TrainResult run_trainer(Trainer& trainer, bool resume);
+
+void report(const TrainResult& result);
+
+}  // namespace physis::app

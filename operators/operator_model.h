@@ -1,0 +1,39 @@
+// The one forward signature of every operator model, and what a model needs to know about its data.
+//
+//   OperatorModel& model = ...;                                        // DeepONet, Transolver, FNO, ...
+//   torch::Tensor y = model.forward(batch.coords, batch.fields, batch.extras());   // [B, N, c]
+//
+// coords may be [1, N, d] when every sample of the batch shares its query points (an aligned dataset): models
+// that can (DeepONet's trunk) then evaluate them once instead of B times.
+#pragma once
+
+#include "operators/dataset.h"
+
+#include <torch/types.h>
+
+#include <vector>
+
+namespace physis::ops {
+
+class OperatorModel {
+ public:
+  virtual ~OperatorModel() = default;
+  // coords [B or 1, N, d], fields [B, S, f] (undefined when the data have none) -> prediction [B, N, c].
+  virtual torch::Tensor forward(const torch::Tensor& coords, const torch::Tensor& fields, const Extras& extras) = 0;
+};
+
+// Sizes a model is built for, read off a dataset (and saved with the model so that `predict` can rebuild it).
+struct OperatorShape {
+  int64_t coordinate_dim = 0;
+  int64_t field_channels = 0;
+  int64_t sensors = 0;  // S: number of field points per sample (only meaningful when fields are fixed-size)
+  int64_t target_channels = 0;
+  int64_t param_count = 0;
+  std::vector<int64_t> grid_shape;  // {n_x, n_y, ...} when the data lie on one regular grid
+  bool aligned = false;
+  bool has_mask = false;
+
+  static OperatorShape of(const Dataset& data);
+};
+
+}  // namespace physis::ops

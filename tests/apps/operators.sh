@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Operator learning from the command line: datagen -> train-operator -> predict on a tiny antiderivative dataset,
+# resume, transfer (--init), and the errors users make (exit 1 with file:line, nothing overwritten).
+set -u
+physis="$1"; work="$2"; rm -rf "$work"; mkdir -p "$work"; cd "$work"
+fail=0
+expect() {  # expect CODE DESCRIPTION -- COMMAND...
+  local want="$1" what="$2"; shift 3
+  "$@" >out.txt 2>err.txt; local got=$?
+  if [[ "$got" != "$want" ]]; then
+    echo "FAIL: $what: exit $got, expected $want"; cat out.txt err.txt; fail=1
+  else
+    echo "ok: $what (exit $got)"
+  fi
+}
+check() { grep -q "$2" "$1" || { echo "FAIL: '$2' not in $1"; cat "$1"; fail=1; }; }
+
+expect 0 "datagen antiderivative" -- "$physis" datagen antiderivative --samples 60 --sensors 20 --queries 16 \
+  --output ad.h5 --progress none
+check out.txt "samples/s"
+expect 2 "datagen unknown generator" -- "$physis" datagen heat --output x.h5
+cat > ad.yaml <<'YAML'
+name: ad
+data: {file: ad.h5}
+split: {train: 50, test: 10}
+model: {type: deeponet, basis: 16, branch_hidden: [32], trunk_hidden: [32]}
+training: {epochs: 4, batch_size: 10, eval_every: 2, checkpoint_every: 2}
+YAML
+expect 0 "train-operator" -- "$physis" train-operator ad.yaml --output run --progress lines
+check out.txt "test: mean relative L2"
+for f in model.pt surrogate.yaml checkpoint.pt history.csv run.yaml; do
+  [[ -s run/$f ]] || { echo "FAIL: train-operator did not write $f"; fail=1; }
+done
+expect 1 "refuses to overwrite a run" -- "$physis" train-operator ad.yaml --output run
+check err.txt "already holds a run"
+expect 0 "resume to more epochs" -- "$physis" train-operator ad.yaml --output run --resume --epochs 6
+check out.txt "resumed at step 20"
+expect 0 "predict on the test split" -- "$physis" predict run --write 2
+check out.txt "on 10 samples"
+[[ -s run/predictions/errors.csv && -s run/predictions/sample_0001.csv ]] || { echo "FAIL: predict outputs"; fail=1; }
+expect 0 "predict on a file" -- "$physis" predict run --data ad.h5 --samples 0 1 2 --output p2
+check out.txt "on 3 samples"
+expect 0 "transfer with --init" -- "$physis" train-operator ad.yaml --output run2 --init run --epochs 1
+check out.txt "initialised from run"
+
+# Mistakes: the message names the file and line, exit 1.
+sed 's/type: deeponet/type: deeponett/' ad.yaml > bad_model.yaml
+expect 1 "unknown model type" -- "$physis" train-operator bad_model.yaml --output r3
+check err.txt "bad_model.yaml:4:"
+check err.txt "unknown model type 'deeponett'"
+sed 's/file: ad.h5/file: missing.h5/' ad.yaml > bad_data.yaml
+expect 1 "missing dataset file" -- "$physis" train-operator bad_data.yaml --output r4
+check err.txt "bad_data.yaml:2:"
+sed 's/epochs: 4/epoks: 4/' ad.yaml > bad_key.yaml
+expect 1 "unknown training key" -- "$physis" train-operator bad_key.yaml --output r5
+check err.txt "bad_key.yaml:5:"
+head -c 3000 ad.h5 > truncated.h5
+sed 's/file: ad.h5/file: truncated.h5/' ad.yaml > truncated.yaml
+expect 1 "truncated dataset" -- "$physis" train-operator truncated.yaml --output r6
+[[ ! -e r3 && ! -e r4 && ! -e r5 && ! -e r6/model.pt ]] || { echo "FAIL: a failed run left results"; fail=1; }
+"$physis" datagen antiderivative --samples 5 --sensors 30 --queries 16 --output other.h5 --progress none >/dev/null
+expect 1 "predict with a mismatched dataset" -- "$physis" predict run --data other.h5
+check err.txt "expects 20"
+expect 2 "predict on a missing run" -- "$physis" predict no_such_run
+exit $fail
