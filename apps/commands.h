@@ -15,7 +15,5 @@ Command add_solve(CLI::App& app);
 Command add_datagen(CLI::App& app);
 Command add_train_operator(CLI::App& app);
 Command add_predict(CLI::App& app);
-// Subcommands whose implementation arrives with later work: they parse their arguments and say so.
-Command add_pending(CLI::App& app, const std::string& name, const std::string& description);
 
 }  // namespace physis::app

@@ -63,14 +63,4 @@ Command add_info(CLI::App& app) {
   };
 }
 
-Command add_pending(CLI::App& app, const std::string& name, const std::string& what) {
-  auto args = std::make_shared<std::vector<std::string>>();
-  app.add_option("args", *args, what);
-  app.allow_extras();
-  return [name]() {
-    std::cerr << "physis " << name << ": not available in this version yet\n";
-    return 1;
-  };
-}
-
 }  // namespace physis::app

@@ -63,7 +63,9 @@ void NormalizerImpl::fit(const torch::Tensor& x, const torch::Tensor& weights) {
     }
   }
   shift.copy_(new_shift);
-  scale.copy_(new_scale.clamp_min(options.eps()));
+  // A channel that is constant on the training data (a one-hot column never set, a mask that is 1 everywhere) keeps
+  // scale 1: dividing by a tiny spread would turn any later deviation from that constant into a huge input.
+  scale.copy_(torch::where(new_scale > options.eps(), new_scale, torch::ones_like(new_scale)));
 }
 
 torch::Tensor NormalizerImpl::encode(const torch::Tensor& x) const {

@@ -21,7 +21,7 @@ struct NormalizerOptions {
   explicit NormalizerOptions(int64_t channels) : channels_(channels) {}
   TORCH_ARG(int64_t, channels);
   TORCH_ARG(NormalizerKind, kind) = NormalizerKind::gaussian;  // gaussian: zero mean, unit std; minmax: to [0, 1]
-  TORCH_ARG(double, eps) = 1e-8;  // floor on the scale, so constant channels stay finite
+  TORCH_ARG(double, eps) = 1e-8;  // a channel whose spread is at most eps is left unscaled (scale 1)
 };
 
 class NormalizerImpl : public torch::nn::Cloneable<NormalizerImpl> {

@@ -58,7 +58,8 @@ Surrogate::Surrogate(const config::Section& model_section, OperatorShape shape, 
 void Surrogate::fit_normalizers(const Dataset& train) {
   const Batch all = train.all();
   coords_norm_->fit(all.coords, all.valid);
-  if (fields_norm_) fields_norm_->fit(all.fields, all.field_coords.defined() ? torch::Tensor() : all.weights());
+  // Input fields are given everywhere, outside a geometry mask too (the mask itself is one): only padding is left out.
+  if (fields_norm_) fields_norm_->fit(all.fields, all.field_coords.defined() ? torch::Tensor() : all.valid);
   if (params_norm_) params_norm_->fit(all.params);
   targets_norm_->fit(all.targets, all.weights());
 }

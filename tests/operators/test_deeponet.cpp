@@ -95,6 +95,18 @@ TEST_CASE("normalizers round-trip and ignore masked points", "[deeponet]") {
   Normalizer m(NormalizerOptions(2).kind(NormalizerKind::minmax));
   m->fit(polluted, weights);
   REQUIRE(m->scale.max().item<double>() < 100);
+  // A channel constant on the training data stays unscaled, so a new value (a one-hot column of an unseen task)
+  // does not become a huge input.
+  auto one_hot = torch::zeros({10, 3});
+  one_hot.index_put_({torch::indexing::Slice(), 0}, 1);
+  one_hot.index_put_({torch::indexing::Slice(0, 5), 1}, 1);
+  for (auto kind : {NormalizerKind::gaussian, NormalizerKind::minmax}) {
+    Normalizer c(NormalizerOptions(3).kind(kind));
+    c->fit(one_hot);
+    REQUIRE(c->scale[0].item<double>() == 1.0);
+    REQUIRE(c->scale[2].item<double>() == 1.0);
+    REQUIRE(c->encode(torch::tensor({{1.0, 0.0, 1.0}}))[0][2].item<double>() == 1.0);
+  }
 }
 
 TEST_CASE("MT-DeepONet: predictions are exactly zero outside the geometry", "[deeponet]") {
@@ -157,4 +169,31 @@ TEST_CASE("a small antiderivative operator trains to a bound", "[deeponet][train
   INFO("relative L2 before " << before << ", after " << after.relative_l2 << ", MSE " << after.mse);
   REQUIRE(before > 0.3);
   REQUIRE(after.relative_l2 < 0.05);
+}
+
+TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted run", "[deeponet][train]") {
+  auto data = antiderivative_data(40, 6);
+  const auto yaml = "type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\n";
+  auto options = OperatorTrainingOptions().epochs(4).batch_size(8).checkpoint_every(2).progress("none");
+  auto make = [&] {
+    auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(3));
+    auto s = std::make_shared<Surrogate>(model_yaml(yaml), OperatorShape::of(data), NormalizerKinds{});
+    s->fit_normalizers(data);
+    return std::make_pair(s, rt);
+  };
+  const auto dir = std::filesystem::temp_directory_path() / "physis-test-operator-resume";
+  std::filesystem::remove_all(dir);
+  auto [straight, rt1] = make();
+  OperatorTraining(straight, data, {}, options, rt1, "").trainer().run();
+
+  auto [first, rt2] = make();
+  OperatorTraining(first, data, {}, options, rt2, dir.string()).trainer().run(2 * 5);  // stops after epoch 2
+  auto [resumed, rt3] = make();
+  OperatorTraining again(resumed, data, {}, options, rt3, dir.string());
+  REQUIRE(again.trainer().resume());
+  REQUIRE(again.trainer().step() == 10);
+  again.trainer().run();
+  auto batch = data.all();
+  REQUIRE(torch::equal(resumed->predict(batch), straight->predict(batch)));
+  std::filesystem::remove_all(dir);
 }
