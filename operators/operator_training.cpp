@@ -1,10 +1,12 @@
 #include "operators/operator_training.h"
 
 #include "core/config.h"
+#include "core/strings.h"
 
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <set>
 
 namespace physis::ops {
 namespace {
@@ -28,6 +30,7 @@ OperatorTrainingOptions OperatorTrainingOptions::from_config(const config::Secti
   o.eval_every(s.get<int64_t>("eval_every", o.eval_every()));
   o.checkpoint_every(s.get<int64_t>("checkpoint_every", o.checkpoint_every()));
   o.progress(s.get<std::string>("progress", o.progress()));
+  o.freeze(s.get<std::vector<std::string>>("freeze", {}));
   if (o.epochs() <= 0) s.fail_at("epochs", "epochs must be positive");
   if (o.batch_size() <= 0) s.fail_at("batch_size", "batch_size must be positive");
   if (o.eval_every() <= 0) s.fail_at("eval_every", "eval_every must be positive");
@@ -48,6 +51,19 @@ OperatorTraining::OperatorTraining(std::shared_ptr<Surrogate> surrogate, Dataset
       options_(std::move(options)),
       runtime_(runtime) {
   if (train_.empty()) throw DatasetError("no training samples");
+  for (const auto& prefix : options_.freeze()) {
+    bool found = false;
+    std::set<std::string> parts;
+    for (auto& p : surrogate_->named_parameters(true)) {
+      const std::string& name = p.key();  // "model.<part>...."
+      const auto local = name.rfind("model.", 0) == 0 ? name.substr(6) : name;
+      parts.insert(local.substr(0, local.find('.')));
+      if (local.rfind(prefix, 0) == 0) p.value().requires_grad_(false), found = true;
+    }
+    if (!found)
+      throw std::invalid_argument("freeze: no parameters named '" + prefix + "...'; the model has " +
+                                  join(std::vector<std::string>(parts.begin(), parts.end()), ", "));
+  }
   surrogate_->to(runtime_.device, runtime_.dtype);
   train_batch_ = train_.all().to(runtime_.device, runtime_.dtype);
   const int64_t batch = std::min(options_.batch_size(), train_.size());

@@ -30,11 +30,13 @@ struct OperatorTrainingOptions {
   TORCH_ARG(int64_t, checkpoint_every) = 10;  // epochs
   TORCH_ARG(std::string, progress) = "auto";
   TORCH_ARG(uint64_t, seed) = 0;              // shuffling order
+  // Parts of the model kept fixed (transfer learning), by parameter-name prefix: "branch_cnn", "trunk", ...
+  TORCH_ARG(std::vector<std::string>, freeze) = {};
   // One optimizer phase; its step_size and decay_steps are counted in epochs here.
   TORCH_ARG(PhaseOptions, phase) = PhaseOptions().optimizer("adam").lr(1e-3).schedule("cosine");
 
  public:
-  // A `training:` section: epochs, batch_size, loss, eval_every, checkpoint_every, progress and the phase keys
+  // A `training:` section: epochs, batch_size, loss, eval_every, checkpoint_every, progress, freeze and the phase keys
   // (optimizer, lr, schedule, gamma, step_size, decay_steps, min_lr, weight_decay, clip_grad_norm). Finishes it.
   static OperatorTrainingOptions from_config(const config::Section& section);
 };

@@ -1,5 +1,7 @@
 // Array files: every reader on the fixtures of tests/data/operators/make_fixtures.py (exact values and index order),
 // write round trips, and clear errors for broken input.
+#include "tests/scratch.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/build_config.h"
@@ -18,18 +20,7 @@ namespace {
 
 fs::path fixture(const std::string& name) { return fs::path(PHYSIS_TEST_DATA_DIR) / "operators" / name; }
 
-// A folder of this process's own (tests run side by side), removed when the test program ends.
-fs::path scratch(const std::string& name) {
-  static const struct Folder {
-    fs::path path = fs::temp_directory_path() / ("physis_test_array_io_" + std::to_string(::getpid()));
-    ~Folder() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } folder;
-  fs::create_directories(folder.path);
-  return folder.path / name;
-}
+using physis::test::scratch;
 
 // The fixtures' reference array: A[i, j, k] = 100 i + 10 j + k, shape [2, 3, 4].
 torch::Tensor reference(torch::Dtype dtype = torch::kFloat64) {

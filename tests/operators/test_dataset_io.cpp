@@ -1,5 +1,7 @@
 // Datasets from files: physis's layout round trips, assemble() of grids and point clouds, .vtu collections, and the
 // YAML data: section with its errors.
+#include "tests/scratch.h"
+
 #include <catch2/catch.hpp>
 
 #include "core/build_config.h"
@@ -20,18 +22,7 @@ using physis::config::Section;
 
 namespace {
 
-// A folder of this process's own (tests run side by side), removed when the test program ends.
-fs::path scratch(const std::string& name) {
-  static const struct Folder {
-    fs::path path = fs::temp_directory_path() / ("physis_test_dataset_io_" + std::to_string(::getpid()));
-    ~Folder() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } folder;
-  fs::create_directories(folder.path);
-  return folder.path / name;
-}
+using physis::test::scratch;
 
 fs::path fixture(const std::string& name) { return fs::path(PHYSIS_TEST_DATA_DIR) / "operators" / name; }
 

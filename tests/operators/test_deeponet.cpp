@@ -197,3 +197,30 @@ TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted
   REQUIRE(torch::equal(resumed->predict(batch), straight->predict(batch)));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("frozen model parts do not change in training; unknown parts are an error", "[deeponet][train]") {
+  auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
+  auto data = antiderivative_data(20, 7);
+  auto surrogate = std::make_shared<Surrogate>(
+      model_yaml("type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\n"), OperatorShape::of(data),
+      NormalizerKinds{});
+  surrogate->fit_normalizers(data);
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& p : surrogate->named_parameters(true)) before[p.key()] = p.value().detach().clone();
+  auto options = OperatorTrainingOptions().epochs(3).batch_size(5).progress("none").freeze({"branch"});
+  OperatorTraining(surrogate, data, {}, options, rt, "").trainer().run();
+  int changed = 0, kept = 0;
+  for (const auto& p : surrogate->named_parameters(true)) {
+    const bool same = torch::equal(p.value(), before[p.key()]);
+    if (p.key().rfind("model.branch", 0) == 0) {
+      REQUIRE(same);
+      ++kept;
+    } else if (!same) {
+      ++changed;
+    }
+  }
+  REQUIRE(kept > 0);
+  REQUIRE(changed > 0);
+  REQUIRE_THROWS_WITH(OperatorTraining(surrogate, data, {}, options.freeze({"brunch"}), rt, ""),
+                      Catch::Contains("no parameters named 'brunch") && Catch::Contains("trunk"));
+}
