@@ -90,6 +90,14 @@ torch::Tensor Box::distance(const torch::Tensor& x) const {
   return r_equivalence(per_axis);
 }
 
+torch::Tensor Box::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  check_points(x, dim(), "Box::piece_distance");
+  auto faces = torch::tensor(pieces_.members(pieces), torch::kLong).to(x.device());  // [F], face = 2 axis + side
+  auto lo = to_tensor(lower_, x.options()), hi = to_tensor(upper_, x.options());
+  auto to_faces = torch::stack({x - lo, hi - x}, 2).reshape({x.size(0), 2 * dim()});  // [N, 2d], face order
+  return r_equivalence(to_faces.index_select(1, faces));                                // [N]
+}
+
 double Box::measure() const {
   double log_volume = 0;
   for (size_t i = 0; i < lower_.size(); ++i) log_volume += std::log(upper_[i] - lower_[i]);

@@ -5,6 +5,8 @@
 //
 // Boundary pieces: x_min, x_max, y_min, y_max, z_min, z_max (x0_min ... above 3-D), renameable.
 // distance(): R_m-equivalence of the per-axis ADFs (x - a)(b - x)/(b - a), negative outside.
+// piece_distance(): R_m-equivalence of the named faces' signed distances (x_i - a_i or b_i - x_i): a face's plane
+// meets the closed box only in that face, and inside the box it is the exact Euclidean distance to the face.
 #pragma once
 
 #include "geometry/pieces.h"
@@ -25,6 +27,7 @@ class Box : public Primitive {
   torch::Tensor sample_interior(int64_t n, Sampler& sampler) const override;
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
+  torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
   double measure() const override;
   double boundary_measure() const override;
 

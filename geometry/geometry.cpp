@@ -2,7 +2,13 @@
 
 #include "geometry/error.h"
 
+#include <cxxabi.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
 
 namespace physis::geometry {
 
@@ -38,6 +44,32 @@ std::vector<std::string> Geometry::coordinate_names() const {
   std::vector<std::string> names;
   for (int64_t i = 0; i < d; ++i) names.push_back(std::string("x").append(std::to_string(i)));
   return names;
+}
+
+namespace {
+
+// "Difference" for physis::geometry::Difference: what the user wrote in the geometry section, near enough.
+std::string kind_of(const Geometry& g) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(typeid(g).name(), nullptr, nullptr, &status),
+                                              std::free);
+  std::string kind = status == 0 ? name.get() : typeid(g).name();
+  return kind.substr(kind.rfind(':') == std::string::npos ? 0 : kind.rfind(':') + 1);
+}
+
+}  // namespace
+
+torch::Tensor Geometry::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  const auto names = boundary_names();
+  for (const auto& piece : pieces)
+    if (std::find(names.begin(), names.end(), piece) == names.end())
+      throw GeometryError("no boundary piece named '" + piece + "' on this " + kind_of(*this));
+  const bool whole = std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+    return std::find(pieces.begin(), pieces.end(), name) != pieces.end();
+  });
+  if (whole) return distance(x);
+  throw GeometryError("piece distances are not available for " + kind_of(*this) +
+                      " (only the whole boundary); use a soft condition");
 }
 
 torch::Tensor Geometry::interior(const torch::Tensor& x, double tol) const {

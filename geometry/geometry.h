@@ -60,6 +60,12 @@ class Geometry {
   virtual torch::Tensor distance(const torch::Tensor& x) const = 0;
   // Names of the boundary pieces, unique, in a fixed order (BoundaryPoints::piece indexes into this).
   virtual std::vector<std::string> boundary_names() const = 0;
+  // [N] normalised ADF of the named boundary pieces taken together: 0 exactly on them, positive in the domain
+  // away from them, ~ Euclidean distance near them. Hard Dirichlet data given piece by piece is blended from
+  // these (transfinite interpolation). Unknown names are a GeometryError. The default serves only the whole
+  // boundary (every piece named, where it returns distance(x)) and throws otherwise; primitives with several
+  // pieces override it.
+  virtual torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const;
   // Area/volume. Exact for primitives, a deterministic estimate for CSG results (measure_is_exact says which).
   virtual double measure() const = 0;
   virtual bool measure_is_exact() const { return true; }

@@ -2,6 +2,7 @@
 
 #include "geometry/error.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace physis::geometry {
@@ -24,6 +25,19 @@ void PieceNames::rename(const std::map<std::string, std::string>& renames) {
     }
   }
   rebuild(per_piece);
+}
+
+std::vector<int64_t> PieceNames::members(const std::vector<std::string>& names) const {
+  for (const auto& name : names)
+    if (std::find(names_.begin(), names_.end(), name) == names_.end()) {
+      std::string known;
+      for (const auto& n : names_) known += (known.empty() ? "" : ", ") + n;
+      throw GeometryError("no boundary piece named '" + name + "': this shape's pieces are " + known);
+    }
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < current_.size(); ++i)
+    if (std::find(names.begin(), names.end(), current_[i]) != names.end()) ids.push_back(static_cast<int64_t>(i));
+  return ids;
 }
 
 void PieceNames::rename_all(const std::string& name) { rebuild(std::vector<std::string>(defaults_.size(), name)); }

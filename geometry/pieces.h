@@ -18,6 +18,9 @@ class PieceNames {
   // One name for the whole boundary.
   void rename_all(const std::string& name);
   const std::vector<std::string>& names() const { return names_; }
+  // Internal piece ids (edge/face numbers) whose name is one of `names`, ascending; an unknown name is a
+  // GeometryError listing the known ones.
+  std::vector<int64_t> members(const std::vector<std::string>& names) const;
   // [N] int64 name index for [N] internal piece ids (edge/face numbers).
   torch::Tensor name_index(const torch::Tensor& internal_piece) const;
 

@@ -162,6 +162,13 @@ torch::Tensor Polygon::distance(const torch::Tensor& x) const {
   return sign * unsigned_phi;
 }
 
+torch::Tensor Polygon::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  check_points(x, 2, "Polygon::piece_distance");
+  auto chosen = torch::tensor(pieces_.members(pieces), torch::kLong).to(x.device());  // [E'] edge numbers
+  auto [a, b] = edges(x.options());
+  return r_equivalence(segments_adf(x, a.index_select(0, chosen), b.index_select(0, chosen)));  // [N], >= 0
+}
+
 double Polygon::boundary_measure() const {
   double sum = 0;
   for (size_t i = 0; i < vertices_.size(); ++i) {

@@ -5,7 +5,8 @@
 // Vertices in either orientation (stored counter-clockwise). Boundary pieces: edge0 ... edge{k-1}, edge i going
 // from vertex i to vertex i+1 (as given), renameable. Interior sampling is exact (ear-clipping triangulation,
 // triangles weighted by area). distance(): R_m-equivalence of the edges' normalised trimmed-segment ADFs,
-// signed by inside() (negative outside), smooth away from the vertices.
+// signed by inside() (negative outside), smooth away from the vertices. piece_distance(): the same over the named
+// edges only, unsigned.
 #pragma once
 
 #include "geometry/adf.h"
@@ -25,6 +26,7 @@ class Polygon : public Primitive {
   torch::Tensor sample_interior(int64_t n, Sampler& sampler) const override;
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
+  torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
   double measure() const override { return area_; }
   double boundary_measure() const override;
 

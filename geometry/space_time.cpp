@@ -61,6 +61,11 @@ torch::Tensor SpaceTime::distance(const torch::Tensor& x) const {
   return space_->distance(spatial(x));
 }
 
+torch::Tensor SpaceTime::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  check_points(x, dim(), "SpaceTime::piece_distance");
+  return space_->piece_distance(spatial(x), pieces);
+}
+
 torch::Tensor SpaceTime::initial_distance(const torch::Tensor& x) const {
   check_points(x, dim(), "SpaceTime::initial_distance");
   return time(x) - t0_;

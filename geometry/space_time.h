@@ -24,6 +24,7 @@ class SpaceTime : public Geometry {
   torch::Tensor sample_interior(int64_t n, Sampler& sampler) const override;
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
+  torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
   std::vector<std::string> boundary_names() const override { return space_->boundary_names(); }
   double measure() const override { return space_->measure() * (t1_ - t0_); }
   bool measure_is_exact() const override { return space_->measure_is_exact(); }

@@ -167,6 +167,55 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
   p.conditions.push_back(std::move(c));
 }
 
+// Hard conditions of one output are either one condition on the whole boundary (no `on`) or the whole initial
+// slice, or Dirichlet conditions on named pieces that together cover the boundary, each piece once: their data is
+// blended by transfinite interpolation, which needs the geometry's per-piece distances.
+void check_hard_conditions(const Section& root, const Problem& p) {
+  const auto items = root.has("conditions") ? root.items("conditions") : std::vector<Section>{};
+  for (int64_t j = 0; j < p.num_outputs(); ++j) {
+    const auto& output = p.symbols.outputs[j];
+    std::vector<std::size_t> hard;
+    for (std::size_t i = 0; i < p.conditions.size(); ++i)
+      if (p.conditions[i].hard && p.conditions[i].output == j) hard.push_back(i);
+    for (auto i : hard)
+      if (p.conditions[i].selector.predicate)
+        items[i].fail_at("where", "a hard condition selects its part of the boundary by name (`on: top`), not by "
+                                  "a predicate; name the piece (geometry `boundary:` renames) or make it soft");
+    if (hard.empty() || (hard.size() == 1 && p.conditions[hard[0]].selector.pieces.empty())) continue;
+    for (auto i : hard) {
+      if (p.conditions[i].kind == ConditionKind::initial)
+        items[i].fail_at("hard", "output '" + output + "' has a hard initial condition and hard Dirichlet "
+                                 "conditions; together they are not supported: make one of them soft");
+      if (p.conditions[i].selector.pieces.empty())
+        items[i].fail_at("hard", "output '" + output + "' has several hard conditions, so each needs `on:` with "
+                                 "the boundary pieces it holds on (this one has none)");
+    }
+    std::map<std::string, std::size_t> owner;  // piece -> the condition holding its data
+    for (auto i : hard)
+      for (const auto& piece : p.conditions[i].selector.pieces) {
+        auto [it, inserted] = owner.emplace(piece, i);
+        if (!inserted && it->second != i)
+          items[i].fail_at("on", "piece '" + piece + "' already has hard data for output '" + output +
+                                     "' (condition " + std::to_string(it->second + 1) +
+                                     "); give each piece to one hard condition");
+      }
+    std::vector<std::string> uncovered;
+    for (const auto& name : p.domain->boundary_names())
+      if (!owner.count(name)) uncovered.push_back(name);
+    if (!uncovered.empty())
+      items[hard.back()].fail_at("on", "hard Dirichlet conditions on output '" + output +
+                                           "' must cover the whole boundary; not covered: " + join(uncovered) +
+                                           " (add them to a hard condition's `on`, or make the conditions soft)");
+    if (hard.size() == 1) continue;  // one condition on every piece: the domain's distance serves
+    auto probe = torch::zeros({1, p.domain->dim()}, torch::kFloat64);
+    for (auto i : hard) try {
+        p.domain->piece_distance(probe, p.conditions[i].selector.pieces);
+      } catch (const geometry::GeometryError& e) {
+        items[i].fail_at("on", e.what());
+      }
+  }
+}
+
 }  // namespace
 
 int64_t Problem::output_index(const std::string& name) const {
@@ -270,17 +319,7 @@ Problem Problem::from_section(const Section& root) {
     std::size_t i = 0;
     for (const auto& item : root.items("conditions")) parse_condition(item, p, i++);
   }
-  std::set<int64_t> hard_outputs;
-  for (const auto& c : p.conditions)
-    if (c.hard) {
-      if (!c.selector.pieces.empty() || c.selector.predicate)
-        root.fail_at("conditions", "a hard condition applies to the whole boundary (or the whole initial slice): "
-                                   "give one `value` expression valid on every piece, without `on`/`where`");
-      if (!hard_outputs.insert(c.output).second)
-        root.fail_at("conditions", "output '" + p.symbols.outputs[c.output] +
-                                       "' has two hard conditions; hard Dirichlet together with a hard initial "
-                                       "condition is not supported: make one of them soft");
-    }
+  check_hard_conditions(root, p);
 
   // 6. Network.
   if (auto net = root.optional_child("network")) {

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "geometry/adf.h"
 #include "geometry/selection.h"
 #include "pinn/field_output.h"
 #include "pinn/plots.h"
@@ -13,6 +14,21 @@ namespace physis::pinn {
 
 namespace {
 torch::Tensor sum_of_squares_mean(const torch::Tensor& r) { return r.square().mean(); }
+
+// Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
+// transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, the
+// R-equivalence of those ADFs, is zero on all of them. Returns g, phi [N].
+std::pair<torch::Tensor, torch::Tensor> piecewise_dirichlet(const geometry::Geometry& domain,
+                                                            const std::vector<const Condition*>& conditions,
+                                                            const torch::Tensor& x) {
+  std::vector<torch::Tensor> phis, values;
+  for (const auto* c : conditions) {
+    phis.push_back(domain.piece_distance(x, c->selector.pieces));
+    values.push_back(evaluate_on_points(*c->value, x));
+  }
+  auto phi = torch::stack(phis, 1), value = torch::stack(values, 1);  // [N, k]
+  return {geometry::transfinite_interpolation(phi, value, 1.0), geometry::r_equivalence(phi)};
+}
 }  // namespace
 
 Solver::Solver(Problem problem, const Runtime& runtime)
@@ -46,25 +62,31 @@ Solver::Solver(Problem problem, const Runtime& runtime)
 
 void Solver::install_hard_constraints() {
   const auto& p = problem_;
-  std::vector<const Condition*> hard(p.num_outputs(), nullptr);
+  std::vector<std::vector<const Condition*>> hard(p.num_outputs());  // per output, as Problem checked them
   bool any = false;
   for (const auto& c : p.conditions)
-    if (c.hard) hard[c.output] = &c, any = true;
+    if (c.hard) hard[c.output].push_back(&c), any = true;
   if (!any) return;
   auto problem = &problem_;
-  // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the condition holds: the boundary's distance function
-  // for Dirichlet data, t - t0 for initial data. Outputs without a hard condition keep g = 0, phi = 1.
+  // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function
+  // for Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece. Outputs
+  // without a hard condition keep g = 0, phi = 1.
   auto known = [problem, hard](const torch::Tensor& x) {
     std::vector<torch::Tensor> g, phi;
-    for (std::size_t j = 0; j < hard.size(); ++j) {
-      if (!hard[j]) {
+    for (const auto& conditions : hard) {
+      if (conditions.empty()) {
         g.push_back(torch::zeros({x.size(0)}, x.options()));
         phi.push_back(torch::ones({x.size(0)}, x.options()));
-        continue;
+      } else if (conditions.size() == 1) {
+        const auto& c = *conditions.front();
+        g.push_back(evaluate_on_points(*c.value, x));
+        phi.push_back(c.kind == ConditionKind::initial ? problem->space_time->initial_distance(x)
+                                                       : problem->domain->distance(x));
+      } else {
+        auto [gj, phij] = piecewise_dirichlet(*problem->domain, conditions, x);
+        g.push_back(gj);
+        phi.push_back(phij);
       }
-      g.push_back(evaluate_on_points(*hard[j]->value, x));
-      phi.push_back(hard[j]->kind == ConditionKind::initial ? problem->space_time->initial_distance(x)
-                                                            : problem->domain->distance(x));
     }
     return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);  // [N, 2m]
   };
