@@ -416,12 +416,13 @@ ReferenceData load_reference(const config::Section& section, const std::vector<s
                            .times(section.get<std::vector<double>>("times", {}))
                            .time(section.get<std::string>("time", "t"));
   section.finish();
-  if (format != "comsol" && format != "columns" && format != "csv")
-    section.fail_at("format", "unknown reference format '" + format + "'; expected comsol, columns or csv");
+  if (format != "comsol" && format != "columns" && format != "csv" && format != "profiles")
+    section.fail_at("format", "unknown reference format '" + format + "'; expected comsol, columns, csv or profiles");
   if (!fs::is_regular_file(file))
     section.fail_at("file", "reference file '" + file.string() + "' does not exist (relative paths start at the "
                                                                  "folder of this YAML file)");
   try {
+    if (format == "profiles") return read_profiles(file, options);
     return format == "csv" ? read_csv(file, options) : read_comsol(file, options);
   } catch (const ReferenceError& e) {
     section.fail_at(e.option(), e.what());

@@ -77,7 +77,13 @@ ReferenceData read_comsol(const std::filesystem::path& file, const TableOptions&
 // CSV with a header row of column names ('#' lines before it are comments); plain layout only.
 ReferenceData read_csv(const std::filesystem::path& file, const TableOptions& options);
 
-// Parses {file, format: comsol|columns|csv, inputs, outputs, columns, times, time} and reads the file. format
+// Profiles along lines of a 2-D domain, the layout of Ghia et al.'s cavity tables: a CSV "line,coord,value" ('#'
+// lines are comments) whose line names read <output>_at_<input><position>, e.g. "u_at_x0.5" = u along x = 0.5, with
+// coord the other input. Every row becomes one point; outputs a row does not give are NaN there (metrics leave
+// NaN entries out). Two inputs only.
+ReferenceData read_profiles(const std::filesystem::path& file, const TableOptions& options);
+
+// Parses {file, format: comsol|columns|csv|profiles, inputs, outputs, columns, times, time} and reads the file. format
 // defaults to csv for *.csv and comsol otherwise ("columns" is the same reader, for files without a header);
 // inputs and outputs default to the given problem names. Reads every key of the section (finish() is called).
 // Throws config::ConfigError at the offending key, with the data file's line in the message.

@@ -229,9 +229,14 @@ Metrics Solver::evaluate() {
   torch::NoGradGuard no_grad;
   auto prediction = net_->forward(reference_points_);
   for (int64_t j = 0; j < problem_.num_outputs(); ++j) {
-    auto truth = reference_values_.select(1, j);
-    if (torch::isnan(truth).all().item<bool>()) continue;
-    metrics.emplace_back("l2re_" + problem_.symbols.outputs[j], relative_l2(prediction.select(1, j), truth));
+    // Entries a reference does not give (NaN: another output's profile, an output without data) are left out.
+    const auto truth = reference_values_.select(1, j);
+    const auto known = ~torch::isnan(truth);
+    if (!known.any().item<bool>()) continue;
+    const auto t = truth.index({known}), u = prediction.select(1, j).index({known});
+    const auto& name = problem_.symbols.outputs[j];
+    metrics.emplace_back("l2re_" + name, relative_l2(u, t));
+    metrics.emplace_back("maxerr_" + name, (u.to(torch::kFloat64) - t.to(torch::kFloat64)).abs().max().item<double>());
   }
   return metrics;
 }

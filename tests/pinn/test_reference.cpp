@@ -278,3 +278,28 @@ TEST_CASE("reference: relative L2 error", "[pinn][reference]") {
   CHECK(physis::pinn::relative_l2(torch::full({4}, 0.5), torch::zeros({4})) == Approx(1.0));
   CHECK_THROWS(physis::pinn::relative_l2(torch::ones({3}), torch::ones({4})));
 }
+
+TEST_CASE("reference: centreline profiles (Ghia et al. 1982)", "[pinn][reference]") {
+  auto ref = physis::pinn::read_profiles(reference_dir / "ghia1982_re100.csv",
+                                         TableOptions().inputs({"x", "y"}).outputs({"u", "v", "p"}));
+  REQUIRE(ref.size() == 34);
+  const auto u_known = ~torch::isnan(ref.column("u"));
+  const auto v_known = ~torch::isnan(ref.column("v"));
+  REQUIRE(u_known.sum().item<int64_t>() == 17);
+  REQUIRE(v_known.sum().item<int64_t>() == 17);
+  REQUIRE(torch::isnan(ref.column("p")).all().item<bool>());
+  // u along x = 0.5: the row "u_at_x0.5,0.9766,0.84123" is the point (0.5, 0.9766).
+  const auto u_points = ref.points.index({u_known});
+  REQUIRE(torch::allclose(u_points.select(1, 0), torch::full({17}, 0.5, torch::kFloat64)));
+  const auto row = (u_points.select(1, 1) - 0.9766).abs().argmin().item<int64_t>();
+  REQUIRE(ref.column("u").index({u_known})[row].item<double>() == Approx(0.84123));
+  // v along y = 0.5: y fixed.
+  REQUIRE(torch::allclose(ref.points.index({v_known}).select(1, 1), torch::full({17}, 0.5, torch::kFloat64)));
+
+  const auto bad = write_file("bad_profile.csv", "line,coord,value\nw_at_x0.5,0.1,0.2\n");
+  REQUIRE_THROWS_WITH(physis::pinn::read_profiles(bad, TableOptions().inputs({"x", "y"}).outputs({"u", "v"})),
+                      Catch::Contains("bad_profile.csv:2") && Catch::Contains("'w' is not an output"));
+  const auto yaml = write_file("profiles.yaml", "file: " + (reference_dir / "ghia1982_re100.csv").string() +
+                                                    "\nformat: profiles\n");
+  REQUIRE(physis::pinn::load_reference(Section::load_file(yaml.string()), {"x", "y"}, {"u", "v", "p"}).size() == 34);
+}
