@@ -300,6 +300,7 @@ Problem Problem::from_section(const Section& root) {
     p.sampling.boundary_points = training->get<int64_t>("boundary_points", p.sampling.boundary_points);
     p.sampling.initial_points = training->get<int64_t>("initial_points", p.sampling.initial_points);
     p.sampling.resample_every = training->get<int64_t>("resample_every", 0);
+    if (training->has("interior_weight")) p.sampling.interior_weight = parse_key(*training, "interior_weight", p.symbols);
     try {
       p.sampling.sampler = geometry::parse_sampler_kind(training->get<std::string>("sampler", "random"));
       p.derivatives = parse_derivative_mode(training->get<std::string>("derivatives", "auto"));

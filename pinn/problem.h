@@ -53,6 +53,9 @@ struct SamplingSpec {
   int64_t initial_points = 2048;
   int64_t resample_every = 0;  // 0: fixed points
   geometry::SamplerKind sampler = geometry::SamplerKind::random;
+  // Weight of each interior point in the residual losses, an expression of the inputs (e.g. to keep the
+  // singular corners of a lid-driven cavity from dominating them); none: every point weighs 1.
+  std::optional<Expression> interior_weight;
 };
 
 struct OutputSpec {

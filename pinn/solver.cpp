@@ -105,6 +105,8 @@ void Solver::install_hard_constraints() {
 void Solver::sample() {
   const auto& p = problem_;
   interior_ = p.domain->sample_interior(p.sampling.interior_points, sampler_).to(runtime_.options());
+  if (p.sampling.interior_weight)
+    interior_weights_ = evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1});
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
     auto& b = batches_[i];
@@ -148,7 +150,10 @@ LossTerms Solver::loss(int64_t step) {
   LossTerms terms;
   auto residuals = pde_->evaluate(net_, interior_);
   for (std::size_t i = 0; i < residuals.size(); ++i)
-    terms.emplace_back(p.equation_names[i], p.equation_weights[i] * sum_of_squares_mean(residuals[i]));
+    terms.emplace_back(p.equation_names[i],
+                       p.equation_weights[i] * (interior_weights_.defined()
+                                                    ? (interior_weights_ * residuals[i].reshape({interior_.size(0), -1}).square()).mean()
+                                                    : sum_of_squares_mean(residuals[i])));
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
     if (c.hard) continue;  // satisfied exactly by the output transform

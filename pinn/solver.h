@@ -51,6 +51,7 @@ class Solver {
   geometry::Sampler sampler_;
   std::unique_ptr<ResidualEvaluator> pde_;
   torch::Tensor interior_;
+  torch::Tensor interior_weights_;  // [N, 1] or undefined
   std::vector<ConditionBatch> batches_;
   torch::Tensor reference_points_, reference_values_;
 };

@@ -136,9 +136,12 @@ TEST_CASE("a small Poisson problem trains to 5e-2 relative L2 error", "[solver][
   Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
   trainer.set_evaluator([&] { return solver.evaluate(); });
   auto result = trainer.run();
-  REQUIRE(result.metrics.size() == 1);
+  REQUIRE(result.metrics.size() == 2);
   REQUIRE(result.metrics[0].first == "l2re_u");
   REQUIRE(result.metrics[0].second < 5e-2);
+  REQUIRE(result.metrics[1].first == "maxerr_u");
+  REQUIRE(result.metrics[1].second > 0);
+  REQUIRE(result.metrics[1].second < 0.2);
 }
 
 TEST_CASE("negative control: a wrong-sign source does not converge to the exact solution", "[solver][slow]") {
@@ -224,4 +227,23 @@ TEST_CASE("residuals by forward mode (summed and per axis) equal those by revers
     auto b = reverse.evaluate(net, x);
     for (std::size_t i = 0; i < a.size(); ++i) REQUIRE((a[i] - b[i]).abs().max().item<double>() < 1e-10);
   }
+}
+
+TEST_CASE("interior_weight weighs each residual point", "[solver]") {
+  const std::string base =
+      "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson, source: 1}\n"
+      "conditions: [{type: dirichlet, value: 0}]\ntraining: {interior_points: 256, ";
+  auto pde_loss = [&](const std::string& weight) {
+    auto rt = runtime64(4);
+    auto problem = problem_from(base + weight + "}\n");
+    pinn::Solver solver(problem, rt);
+    impose(solver, [](const torch::Tensor& x) { return x.select(1, 0).square().unsqueeze(1); });  // -lap u = -2
+    return term(solver.loss(0), "pde");
+  };
+  const double plain = pde_loss("seed: 0");
+  REQUIRE(plain == Approx(9.0));  // residual -2 - 1 = -3 everywhere
+  REQUIRE(pde_loss("interior_weight: \"1\"") == Approx(plain));
+  // Weight 0 on the left half: about half of the points count.
+  REQUIRE(pde_loss("interior_weight: \"x > 0.5\"") == Approx(4.5).epsilon(0.15));
+  REQUIRE_THROWS_WITH(problem_from(base + "interior_weight: \"q\"}\n"), Catch::Contains("test.yaml:4:"));
 }
