@@ -17,6 +17,13 @@ Batch select(const Batch& all, const torch::Tensor& index) {
           pick(all.mask),   pick(all.valid),   pick(all.times),  pick(all.history)};
 }
 
+// Mean of (a - b)^2 over the counted points (weights [B, N], or every point when undefined) and all channels.
+torch::Tensor weighted_mean_square(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& weights) {
+  auto sq = (a - b).pow(2);  // [B, N, c]
+  if (!weights.defined()) return sq.mean();
+  return (sq * weights.unsqueeze(-1)).sum() / (weights.sum() * sq.size(2));
+}
+
 }  // namespace
 
 OperatorTrainingOptions OperatorTrainingOptions::from_config(const config::Section& s) {
@@ -115,9 +122,7 @@ LossTerms OperatorTraining::loss(int64_t step) {
     const auto prediction = surrogate_->decode(normalized, batch);
     return {{"rel_l2", relative_l2_per_sample(prediction, batch.targets, weights).mean()}};
   }
-  auto sq = (normalized - surrogate_->encode_targets(batch.targets)).pow(2);  // [B, N, c]
-  if (!weights.defined()) return {{"mse", sq.mean()}};
-  return {{"mse", (sq * weights.unsqueeze(-1)).sum() / (weights.sum() * sq.size(2))}};
+  return {{"mse", weighted_mean_square(normalized, surrogate_->encode_targets(batch.targets), weights)}};
 }
 
 OperatorMetrics OperatorTraining::evaluate(const Dataset& data) {
@@ -126,12 +131,7 @@ OperatorMetrics OperatorTraining::evaluate(const Dataset& data) {
   const Batch truth = data.all();
   const auto weights = truth.weights();
   m.relative_l2 = relative_l2_per_sample(prediction, truth.targets, weights).mean().item<double>();
-  auto sq = (prediction - truth.targets).pow(2);
-  if (weights.defined()) {
-    m.mse = (sq * weights.unsqueeze(-1)).sum().item<double>() / (weights.sum().item<double>() * sq.size(2));
-  } else {
-    m.mse = sq.mean().item<double>();
-  }
+  m.mse = weighted_mean_square(prediction, truth.targets, weights).item<double>();
   auto per_channel = relative_l2_per_channel(prediction, truth.targets, weights).mean(0);
   for (int64_t c = 0; c < per_channel.size(0); ++c) m.relative_l2_channel.push_back(per_channel[c].item<double>());
   return m;

@@ -158,25 +158,29 @@ std::shared_ptr<Surrogate> Surrogate::load(const std::filesystem::path& dir) {
   return surrogate;
 }
 
+namespace {
+
+// Squared errors and squared truth, each [B, N, c], with uncounted points (weights 0) zeroed.
+std::pair<torch::Tensor, torch::Tensor> weighted_squares(const torch::Tensor& prediction, const torch::Tensor& truth,
+                                                         const torch::Tensor& weights) {
+  auto diff = (prediction - truth).pow(2);
+  auto norm = truth.pow(2);
+  if (!weights.defined()) return {diff, norm};
+  const auto w = weights.unsqueeze(-1);
+  return {diff * w, norm * w};
+}
+
+}  // namespace
+
 torch::Tensor relative_l2_per_channel(const torch::Tensor& prediction, const torch::Tensor& truth,
                                       const torch::Tensor& weights) {
-  auto diff = (prediction - truth).pow(2);  // [B, N, c]
-  auto norm = truth.pow(2);
-  if (weights.defined()) {
-    diff = diff * weights.unsqueeze(-1);
-    norm = norm * weights.unsqueeze(-1);
-  }
+  const auto [diff, norm] = weighted_squares(prediction, truth, weights);
   return (diff.sum(1) / norm.sum(1).clamp_min(1e-30)).sqrt();  // [B, c]
 }
 
 torch::Tensor relative_l2_per_sample(const torch::Tensor& prediction, const torch::Tensor& truth,
                                      const torch::Tensor& weights) {
-  auto diff = (prediction - truth).pow(2);
-  auto norm = truth.pow(2);
-  if (weights.defined()) {
-    diff = diff * weights.unsqueeze(-1);
-    norm = norm * weights.unsqueeze(-1);
-  }
+  const auto [diff, norm] = weighted_squares(prediction, truth, weights);
   return (diff.sum({1, 2}) / norm.sum({1, 2}).clamp_min(1e-30)).sqrt();  // [B]
 }
 
