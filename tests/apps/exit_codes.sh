@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
 # The physis command: --help everywhere, exit code 2 for usage mistakes, 1 for bad input, 0 for success.
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/expect.bash"
 physis="$1"; work="$2"; rm -rf "$work"; mkdir -p "$work"; cd "$work"
-fail=0
-expect() {  # expect CODE DESCRIPTION -- COMMAND...
-  local want="$1" what="$2"; shift 3
-  "$@" >out.txt 2>err.txt; local got=$?
-  if [[ "$got" != "$want" ]]; then
-    echo "FAIL: $what: exit $got, expected $want"; cat out.txt err.txt; fail=1
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
 expect 0 "top-level --help" -- "$physis" --help
 grep -q "solve" out.txt || { echo "FAIL: --help does not list solve"; fail=1; }
 for sub in info solve train-operator predict datagen; do

@@ -2,17 +2,8 @@
 # Operator learning from the command line: datagen -> train-operator -> predict on a tiny antiderivative dataset,
 # resume, transfer (--init), and the errors users make (exit 1 with file:line, nothing overwritten).
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/expect.bash"
 physis="$1"; work="$2"; rm -rf "$work"; mkdir -p "$work"; cd "$work"
-fail=0
-expect() {  # expect CODE DESCRIPTION -- COMMAND...
-  local want="$1" what="$2"; shift 3
-  "$@" >out.txt 2>err.txt; local got=$?
-  if [[ "$got" != "$want" ]]; then
-    echo "FAIL: $what: exit $got, expected $want"; cat out.txt err.txt; fail=1
-  else
-    echo "ok: $what (exit $got)"
-  fi
-}
 check() { grep -q "$2" "$1" || { echo "FAIL: '$2' not in $1"; cat "$1"; fail=1; }; }
 
 expect 0 "datagen antiderivative" -- "$physis" datagen antiderivative --samples 60 --sensors 20 --queries 16 \

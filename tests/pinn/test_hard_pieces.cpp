@@ -8,6 +8,8 @@
 #include "pinn/residual.h"
 #include "pinn/solver.h"
 
+#include "tests/pinn/helpers.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -18,13 +20,8 @@ using physis::config::Section;
 
 namespace {
 
-pinn::Problem problem_from(const std::string& yaml) {
-  return pinn::Problem::from_section(Section::load_string(yaml, "test.yaml"));
-}
-
-Runtime runtime64(uint64_t seed = 0) {
-  return Runtime::create(RuntimeOptions().device("cpu").dtype("float64").seed(seed));
-}
+using physis::test::problem_from;
+using physis::test::runtime64;
 
 std::string error_of(const std::string& yaml) {
   try {

@@ -5,6 +5,8 @@
 #include "pinn/problem.h"
 #include "pinn/solver.h"
 
+#include "tests/pinn/helpers.h"
+
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -17,13 +19,8 @@ using physis::config::Section;
 
 namespace {
 
-pinn::Problem problem_from(const std::string& yaml) {
-  return pinn::Problem::from_section(Section::load_string(yaml, "test.yaml"));
-}
-
-Runtime runtime64(uint64_t seed = 0) {
-  return Runtime::create(RuntimeOptions().device("cpu").dtype("float64").seed(seed));
-}
+using physis::test::problem_from;
+using physis::test::runtime64;
 
 // Replaces the network's output by a known function of the inputs (for forward and forward-mode passes).
 void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tensor&)> f) {
