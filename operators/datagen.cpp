@@ -74,13 +74,15 @@ std::vector<Sample> generate_samples(int64_t count, MakeState make_state, Make m
       changed.notify_one();
     }
   };
+  // The first report (0 done) comes before any worker starts, so it never races with fast samples.
+  if (progress) progress(0, count);
   std::vector<std::thread> threads;
   for (int64_t w = 0; w < workers; ++w) threads.emplace_back(work);
   auto join = [&] {
     for (auto& t : threads) t.join();
   };
   try {
-    for (int64_t reported = -1;;) {
+    for (int64_t reported = 0;;) {
       std::unique_lock<std::mutex> lock(mutex);
       changed.wait(lock, [&] { return done != reported || failure; });
       if (failure || done == count) break;
