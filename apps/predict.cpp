@@ -42,20 +42,6 @@ ops::Dataset prediction_data(const PredictArgs& a) {
   return operator_train_and_test(root).second;
 }
 
-void check_compatible(const ops::OperatorShape& model, const ops::OperatorShape& data, const std::string& source) {
-  auto fail = [&](const std::string& what, int64_t want, int64_t got) {
-    throw ops::DatasetError(source + ": the model expects " + std::to_string(want) + " " + what + ", the data have " +
-                            std::to_string(got));
-  };
-  if (model.coordinate_dim != data.coordinate_dim) fail("coordinate dimensions", model.coordinate_dim, data.coordinate_dim);
-  if (model.field_channels != data.field_channels) fail("field channels", model.field_channels, data.field_channels);
-  if (model.target_channels != data.target_channels) fail("target channels", model.target_channels, data.target_channels);
-  if (model.param_count != data.param_count) fail("parameters", model.param_count, data.param_count);
-  if (model.sensors > 0 && model.sensors != data.sensors) fail("field points per sample", model.sensors, data.sensors);
-  if (!model.grid_shape.empty() && model.grid_shape != data.grid_shape)
-    throw ops::DatasetError(source + ": the model was trained on another grid than the data's");
-}
-
 // Regular grids go to .vti (with PNG images in 2D), everything else to .vtu point clouds.
 void write_sample(const std::filesystem::path& folder, const std::string& stem, const ops::Dataset& data,
                   int64_t index, const torch::Tensor& prediction) {
@@ -92,7 +78,7 @@ int predict(const PredictArgs& a) {
   auto surrogate = ops::Surrogate::load(a.run);
   auto data = prediction_data(a);
   if (!a.samples.empty()) data = data.subset(a.samples);
-  check_compatible(surrogate->shape(), ops::OperatorShape::of(data), data.source);
+  surrogate->shape().check_fits(ops::OperatorShape::of(data), data.source);
   surrogate->to(rt.device);
   const auto prediction = surrogate->predict(data, a.batch_size, rt.device);  // [B, N, c]
   const auto truth = data.all();

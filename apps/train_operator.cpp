@@ -61,15 +61,12 @@ int train_operator(const TrainOperatorArgs& a) {
   auto surrogate = std::make_shared<ops::Surrogate>(root.child("model"), ops::OperatorShape::of(train), kinds);
   root.finish();
   if (!a.init.empty()) {
-    // Transfer: start from a trained surrogate's weights and normalisers (the same model and data layout).
+    // Transfer: go on training the pretrained surrogate itself (its weights and normalisers; the same model section).
     auto pretrained = ops::Surrogate::load(a.init);
     if (pretrained->model_yaml() != surrogate->model_yaml())
       throw std::runtime_error("--init " + a.init + ": its model section differs from this configuration's");
-    torch::NoGradGuard no_grad;
-    auto source = pretrained->named_parameters(true);
-    auto source_buffers = pretrained->named_buffers(true);
-    for (auto& p : surrogate->named_parameters(true)) p.value().copy_(source[p.key()]);
-    for (auto& b : surrogate->named_buffers(true)) b.value().copy_(source_buffers[b.key()]);
+    pretrained->shape().check_fits(ops::OperatorShape::of(train), train.source);
+    surrogate = pretrained;
     std::cout << "initialised from " << a.init << std::endl;
   } else {
     surrogate->fit_normalizers(train);

@@ -11,6 +11,7 @@
 
 #include <torch/types.h>
 
+#include <string>
 #include <vector>
 
 namespace physis::ops {
@@ -34,6 +35,8 @@ struct OperatorShape {
   bool has_mask = false;
 
   static OperatorShape of(const Dataset& data);
+  // Throws DatasetError naming `source` when data of shape `data` cannot go through a model built for this shape.
+  void check_fits(const OperatorShape& data, const std::string& source) const;
 };
 
 }  // namespace physis::ops

@@ -103,4 +103,18 @@ OperatorShape OperatorShape::of(const Dataset& data) {
   return s;
 }
 
+void OperatorShape::check_fits(const OperatorShape& data, const std::string& source) const {
+  auto fail = [&](const std::string& what, int64_t want, int64_t got) {
+    throw DatasetError(source + ": the model expects " + std::to_string(want) + " " + what + ", the data have " +
+                       std::to_string(got));
+  };
+  if (coordinate_dim != data.coordinate_dim) fail("coordinate dimensions", coordinate_dim, data.coordinate_dim);
+  if (field_channels != data.field_channels) fail("field channels", field_channels, data.field_channels);
+  if (target_channels != data.target_channels) fail("target channels", target_channels, data.target_channels);
+  if (param_count != data.param_count) fail("parameters", param_count, data.param_count);
+  if (sensors > 0 && sensors != data.sensors) fail("field points per sample", sensors, data.sensors);
+  if (!grid_shape.empty() && grid_shape != data.grid_shape)
+    throw DatasetError(source + ": the model was trained on another grid than the data's");
+}
+
 }  // namespace physis::ops
