@@ -198,7 +198,7 @@ TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("frozen model parts do not change in training; unknown parts are an error", "[deeponet][train]") {
+TEST_CASE("frozen model parts do not change in training, unknown parts are an error", "[deeponet][train]") {
   auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
   auto data = antiderivative_data(20, 7);
   auto surrogate = std::make_shared<Surrogate>(
