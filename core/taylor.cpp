@@ -24,10 +24,15 @@ Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summ
 
 Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed) {
   const int64_t d = x.size(1);
-  auto eye = torch::eye(d, x.options());
-  if (dims.empty()) return seed(x, eye, summed);
-  return seed(x, eye.index_select(0, torch::tensor(dims, torch::TensorOptions().dtype(torch::kLong).device(x.device()))),
-              summed);
+  auto index = dims.empty() ? torch::arange(d, torch::TensorOptions().dtype(torch::kLong).device(x.device()))
+                            : torch::tensor(dims, torch::TensorOptions().dtype(torch::kLong)).to(x.device());
+  const int64_t k = index.size(0);
+  // One-hot rows built directly: [K, d], never the d x d identity (d may be 10^5).
+  auto directions = torch::zeros({k, d}, x.options());
+  directions.scatter_(1, index.unsqueeze(1), 1.0);
+  auto jet = seed(x, directions, summed);
+  jet.axes = index;
+  return jet;
 }
 
 torch::Tensor Jet::second_sum() const {
@@ -48,7 +53,13 @@ Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& b
   y.summed = x.summed;
   auto wt = weight.t();                                                     // [in, out]
   y.value = bias.defined() ? torch::addmm(bias, x.value, wt) : x.value.mm(wt);  // [N, out]
-  y.first = x.first.matmul(wt);                                             // [K, N|1, out]
+  if (x.axes.defined() && x.first.size(1) == 1) {
+    // Unit seeds scaled by c_k along axis a_k: row k of first W^T is c_k W[:, a_k].
+    auto scale = x.first.squeeze(1).gather(1, x.axes.unsqueeze(1));        // [K, 1]
+    y.first = (scale * wt.index_select(0, x.axes)).unsqueeze(1);            // [K, 1, out]
+  } else {
+    y.first = x.first.matmul(wt);                                           // [K, N|1, out]
+  }
   if (x.second.defined()) y.second = x.second.matmul(wt);                   // [M, N|1, out]
   return y;
 }
@@ -122,6 +133,7 @@ Jet jet_affine(const Jet& x, const torch::Tensor& shift, const torch::Tensor& sc
   y.summed = x.summed;
   y.value = (x.value - shift) * scale;
   y.first = x.first * scale;
+  y.axes = x.axes;  // a per-column scale keeps unit seeds on their axes
   if (x.second.defined()) y.second = x.second * scale;
   return y;
 }

@@ -21,6 +21,10 @@ struct Jet {
   torch::Tensor first;   // [K, N, w]; N may be 1 (broadcast) where it does not depend on the point
   torch::Tensor second;  // [K, N, w] per direction, [1, N, w] summed; undefined means zero
   bool summed = false;
+  // [K] long, set by along_axes: first[k] is zero except in column axes[k] (a scaled unit seed). jet_linear then
+  // gathers K columns of the weight instead of multiplying by [K, d] one-hot rows: O(K w) instead of O(K d w), which
+  // is what keeps a few sampled axes of a 10^5-dimensional input cheap. Operations that mix columns drop it.
+  torch::Tensor axes;
 
   // Seeds a jet at points x [N, d] along directions [K, d] (rows need not be unit vectors).
   static Jet seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed);

@@ -307,6 +307,14 @@ Problem Problem::from_section(const Section& root) {
     } catch (const std::exception& e) {
       training->fail(e.what());
     }
+    if (auto sdgd = training->optional_child("sdgd")) {
+      p.sampling.stochastic_laplacian = StochasticLaplacian::from_config(*sdgd);
+      try {
+        ResidualEvaluator(p.equations, p.derivatives).set_stochastic_laplacian(*p.sampling.stochastic_laplacian);
+      } catch (const std::invalid_argument& e) {
+        training->fail_at("sdgd", e.what());
+      }
+    }
     p.runtime.seed(training->get<uint64_t>("seed", 0));
     p.runtime.device(training->get<std::string>("device", "auto"));
     p.runtime.dtype(training->get<std::string>("dtype", "float32"));

@@ -56,6 +56,8 @@ struct SamplingSpec {
   // Weight of each interior point in the residual losses, an expression of the inputs (e.g. to keep the
   // singular corners of a lid-driven cavity from dominating them); none: every point weighs 1.
   std::optional<Expression> interior_weight;
+  // Stochastic Laplacian for high-dimensional equations (`training.sdgd`, pinn/sdgd.h); none: exact.
+  std::optional<StochasticLaplacian> stochastic_laplacian;
 };
 
 struct OutputSpec {

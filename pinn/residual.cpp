@@ -81,9 +81,10 @@ class AutogradContext : public BaseContext {
 // derivatives and the Laplacian over exactly those axes).
 class TaylorContext : public BaseContext {
  public:
+  // laplacian_scale multiplies the summed second derivative (a stochastic Laplacian's d / B or 1 / V).
   TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
-                const std::map<std::string, torch::Tensor>& extras)
-      : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes) {
+                const std::map<std::string, torch::Tensor>& extras, double laplacian_scale = 1.0)
+      : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes), laplacian_scale_(laplacian_scale) {
     for (std::size_t k = 0; k < axes.size(); ++k) slot_[axes[k]] = static_cast<int64_t>(k);
   }
   torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
@@ -93,13 +94,17 @@ class TaylorContext : public BaseContext {
     return jet_.second_at(k).select(1, out);  // per-direction mode only (planned so)
   }
   torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override {
-    if (jet_.summed && dims == axes_) return jet_.second_sum().select(1, out);
+    if (jet_.summed && dims == axes_) {
+      auto lap = jet_.second_sum().select(1, out);
+      return laplacian_scale_ == 1.0 ? lap : lap * laplacian_scale_;
+    }
     return EvalContext::laplacian(out, dims);
   }
 
  private:
   Jet jet_;
   std::vector<int64_t> axes_;
+  double laplacian_scale_;
   std::map<int64_t, int64_t> slot_;
 };
 
@@ -139,7 +144,39 @@ ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, Deriva
   if (summed) {
     summed_ = true;
     axes_ = lap_axes;
+    only_laplacians_ = others.empty();
   }
+}
+
+void ResidualEvaluator::set_stochastic_laplacian(const StochasticLaplacian& stochastic) {
+  if (!taylor_ || !summed_ || !only_laplacians_)
+    throw std::invalid_argument(
+        "a stochastic Laplacian (sdgd) needs equations whose derivatives all sit in laplace() over one set of "
+        "inputs (e.g. laplace(u) + u - u^3 - f), evaluated in forward mode (derivatives: auto or taylor)");
+  stochastic_ = stochastic;
+}
+
+ResidualEvaluator::Estimate ResidualEvaluator::estimate(FieldNetwork& net, const torch::Tensor& x,
+                                                        const std::map<std::string, torch::Tensor>& extras) const {
+  if (!stochastic_) return {evaluate(net, x, extras), {}};
+  auto run = [&](const Jet& seed, double scale) {
+    TaylorContext ctx(x, net->forward_jet(seed), axes_, extras, scale);
+    std::vector<torch::Tensor> out;
+    for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
+    return out;
+  };
+  Estimate result;
+  auto draw = stochastic_->draw(x, axes_);
+  result.residuals = run(draw.seed, draw.scale);
+  if (stochastic_->form == SquaredResidualForm::biased) return result;
+  torch::NoGradGuard no_grad;
+  if (stochastic_->form == SquaredResidualForm::unbiased) {
+    auto partner = stochastic_->draw(x, axes_);
+    result.partners = run(partner.seed, partner.scale);
+  } else {
+    result.partners = run(Jet::along_axes(x, axes_, /*summed=*/true), 1.0);
+  }
+  return result;
 }
 
 std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const torch::Tensor& x,

@@ -5,8 +5,10 @@
 #include "core/network.h"
 #include "core/taylor.h"
 #include "pinn/expression.h"
+#include "pinn/sdgd.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,18 @@ class ResidualEvaluator {
   // x [N, d]; extras are [N] tensors named as in the symbol table (e.g. normals n_x). One [N] tensor per expression.
   std::vector<torch::Tensor> evaluate(FieldNetwork& net, const torch::Tensor& x,
                                       const std::map<std::string, torch::Tensor>& extras = {}) const;
+  // Residuals with the graph and, for the unbiased and detached forms of a stochastic Laplacian, independent
+  // detached partner estimates (pinn/sdgd.h; combine with squared_residual). Exact Laplacians: no partners.
+  struct Estimate {
+    std::vector<torch::Tensor> residuals, partners;
+  };
+  Estimate estimate(FieldNetwork& net, const torch::Tensor& x,
+                    const std::map<std::string, torch::Tensor>& extras = {}) const;
+
+  // From now on laplace() is estimated stochastically (SDGD or Hutchinson). Throws std::invalid_argument unless
+  // every derivative in the expressions sits in laplace() over one set of axes (Poisson, Allen-Cahn, Sine-Gordon,
+  // Helmholtz, ...): the other derivatives would need the axes the draw leaves out.
+  void set_stochastic_laplacian(const StochasticLaplacian& stochastic);
   bool uses_taylor() const { return taylor_; }
   bool uses_summed_taylor() const { return summed_; }
   const std::vector<Expression>& expressions() const { return expressions_; }
@@ -38,6 +52,8 @@ class ResidualEvaluator {
   bool taylor_ = false;
   bool summed_ = false;  // forward mode carries only the Laplacian over axes_ (no separate second derivatives)
   bool needs_derivatives_ = false;
+  bool only_laplacians_ = false;  // every derivative is inside laplace() over axes_ (summed mode)
+  std::optional<StochasticLaplacian> stochastic_;
   std::vector<int64_t> axes_;
 };
 

@@ -50,6 +50,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   install_hard_constraints();
 
   pde_ = std::make_unique<ResidualEvaluator>(p.equations, p.derivatives);
+  if (p.sampling.stochastic_laplacian) pde_->set_stochastic_laplacian(*p.sampling.stochastic_laplacian);
   for (const auto& c : p.conditions) {
     ConditionBatch batch;
     auto terms = c.kind == ConditionKind::periodic ? c.periodic_terms : std::vector<Expression>{c.residual};
@@ -148,12 +149,13 @@ LossTerms Solver::loss(int64_t step) {
   const auto& p = problem_;
   if (p.sampling.resample_every > 0 && step > 0 && step % p.sampling.resample_every == 0) sample();
   LossTerms terms;
-  auto residuals = pde_->evaluate(net_, interior_);
-  for (std::size_t i = 0; i < residuals.size(); ++i)
-    terms.emplace_back(p.equation_names[i],
-                       p.equation_weights[i] * (interior_weights_.defined()
-                                                    ? (interior_weights_ * residuals[i].reshape({interior_.size(0), -1}).square()).mean()
-                                                    : sum_of_squares_mean(residuals[i])));
+  auto estimate = pde_->estimate(net_, interior_);
+  for (std::size_t i = 0; i < estimate.residuals.size(); ++i) {
+    auto squared = squared_residual(estimate.residuals[i],
+                                    estimate.partners.empty() ? torch::Tensor() : estimate.partners[i]);
+    if (interior_weights_.defined()) squared = interior_weights_ * squared.reshape({interior_.size(0), -1});
+    terms.emplace_back(p.equation_names[i], p.equation_weights[i] * squared.mean());
+  }
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
     if (c.hard) continue;  // satisfied exactly by the output transform
