@@ -73,6 +73,34 @@ void write_sample(const std::filesystem::path& folder, const std::string& stem, 
   if (grid.dims.size() == 2) pinn::plot_fields(folder, stem, grid, fields);
 }
 
+// One row per sample and time: the predicted global quantities and, where the data carry them, the true ones.
+// history: [B, T, g] predicted; returns the mean relative L2 over samples, or -1 without truth.
+double write_history(const std::filesystem::path& file, const ops::Dataset& data, const torch::Tensor& history) {
+  const auto truth = data.all();
+  std::vector<std::string> names = data.history_names;
+  for (auto c = static_cast<int64_t>(names.size()); c < history.size(2); ++c) names.push_back("h" + std::to_string(c));
+  std::vector<std::string> header{"sample", "t"};
+  for (const auto& name : names) header.push_back(name);
+  if (truth.history.defined())
+    for (const auto& name : names) header.push_back(name + "_true");
+  CsvWriter table(file, header);
+  const auto times = truth.times.to(torch::kFloat64).contiguous();
+  const auto predicted = history.to(torch::kFloat64).contiguous();
+  const auto reference = truth.history.defined() ? truth.history.to(torch::kFloat64).contiguous() : predicted;
+  const auto t = times.accessor<double, 2>();
+  const auto p = predicted.accessor<double, 3>(), r = reference.accessor<double, 3>();
+  for (int64_t i = 0; i < history.size(0); ++i)
+    for (int64_t k = 0; k < history.size(1); ++k) {
+      std::vector<std::string> row{std::to_string(i), format_number(t[i][k])};
+      for (int64_t c = 0; c < history.size(2); ++c) row.push_back(format_number(p[i][k][c]));
+      if (truth.history.defined())
+        for (int64_t c = 0; c < history.size(2); ++c) row.push_back(format_number(r[i][k][c]));
+      table.write_row(row);
+    }
+  if (!truth.history.defined()) return -1;
+  return ops::relative_l2_per_sample(history, truth.history, {}).mean().item<double>();
+}
+
 int predict(const PredictArgs& a) {
   auto rt = Runtime::create(RuntimeOptions().device(a.device).threads(a.threads));
   auto surrogate = ops::Surrogate::load(a.run);
@@ -80,7 +108,8 @@ int predict(const PredictArgs& a) {
   if (!a.samples.empty()) data = data.subset(a.samples);
   surrogate->shape().check_fits(ops::OperatorShape::of(data), data.source);
   surrogate->to(rt.device);
-  const auto prediction = surrogate->predict(data, a.batch_size, rt.device);  // [B, N, c]
+  const auto predicted = surrogate->predict_with_history(data, a.batch_size, rt.device);
+  const auto& prediction = predicted.field;  // [B, N, c]
   const auto truth = data.all();
   const auto errors = ops::relative_l2_per_sample(prediction, truth.targets, truth.weights());
 
@@ -94,10 +123,13 @@ int predict(const PredictArgs& a) {
     stem << "sample_" << std::setw(4) << std::setfill('0') << i;
     write_sample(out, stem.str(), data, i, prediction[i]);
   }
+  const double history_error =
+      predicted.history.defined() ? write_history(out / "history.csv", data, predicted.history) : -1;
   std::cout << "physis predict: " << surrogate->handle().type << " on " << data.size() << " samples of " << data.source
-            << ": mean relative L2 " << errors.mean().item<double>() << ", max " << errors.max().item<double>()
-            << "\nwrote " << out.string() << "/: errors.csv and the first " << written
-            << " samples (prediction, reference, error) for ParaView" << std::endl;
+            << ": mean relative L2 " << errors.mean().item<double>() << ", max " << errors.max().item<double>();
+  if (history_error >= 0) std::cout << ", history mean relative L2 " << history_error;
+  std::cout << "\nwrote " << out.string() << "/: errors.csv" << (predicted.history.defined() ? ", history.csv" : "")
+            << " and the first " << written << " samples (prediction, reference, error) for ParaView" << std::endl;
   return 0;
 }
 

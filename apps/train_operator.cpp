@@ -35,6 +35,7 @@ void print_metrics(const char* label, const ops::OperatorMetrics& m, const ops::
     for (size_t c = 0; c < m.relative_l2_channel.size(); ++c)
       std::cout << ", " << (c < data.target_names.size() ? data.target_names[c] : "out" + std::to_string(c)) << " "
                 << m.relative_l2_channel[c];
+  if (m.has_history) std::cout << ", history relative L2 " << m.history_relative_l2;
   std::cout << " (" << data.size() << " samples)" << std::endl;
 }
 

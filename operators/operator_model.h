@@ -16,11 +16,24 @@
 
 namespace physis::ops {
 
+// A field and, from models that predict one, a global time history.
+struct OperatorOutput {
+  torch::Tensor field;    // [B, N, c]
+  torch::Tensor history;  // [B, T, g] at extras.times; undefined from field-only models
+};
+
 class OperatorModel {
  public:
   virtual ~OperatorModel() = default;
   // coords [B or 1, N, d], fields [B, S, f] (undefined when the data have none) -> prediction [B, N, c].
   virtual torch::Tensor forward(const torch::Tensor& coords, const torch::Tensor& fields, const Extras& extras) = 0;
+  // g, the global quantities the model predicts over time (extras.times); 0 for field-only models.
+  virtual int64_t history_channels() const { return 0; }
+  // Field and history in one pass (models with a history share the work); field-only models keep this default.
+  virtual OperatorOutput forward_with_history(const torch::Tensor& coords, const torch::Tensor& fields,
+                                              const Extras& extras) {
+    return {forward(coords, fields, extras), {}};
+  }
 };
 
 // Sizes a model is built for, read off a dataset (and saved with the model so that `predict` can rebuild it).
@@ -30,6 +43,7 @@ struct OperatorShape {
   int64_t sensors = 0;  // S: number of field points per sample (only meaningful when fields are fixed-size)
   int64_t target_channels = 0;
   int64_t param_count = 0;
+  int64_t history_channels = 0;     // g of Sample::history [T, g]; 0 when the data have no time history
   std::vector<int64_t> grid_shape;  // {n_x, n_y, ...} when the data lie on one regular grid
   bool aligned = false;
   bool has_mask = false;

@@ -24,6 +24,18 @@ torch::Tensor weighted_mean_square(const torch::Tensor& a, const torch::Tensor& 
   return (sq * weights.unsqueeze(-1)).sum() / (weights.sum() * sq.size(2));
 }
 
+// A model with a time history trains on samples that all carry one, at the same number of times (batches stack the
+// histories, and padding them would count zeros as data).
+void check_histories(const Dataset& data) {
+  const auto& first = data.samples.front();
+  if (!first.history.defined())
+    throw DatasetError(data.source + ": the model predicts a time history but the samples carry none");
+  for (const auto& s : data.samples)
+    if (s.times.size(0) != first.times.size(0))
+      throw DatasetError(data.source + ": every sample needs the same number of times for a history model (" +
+                         std::to_string(first.times.size(0)) + " and " + std::to_string(s.times.size(0)) + ")");
+}
+
 }  // namespace
 
 OperatorTrainingOptions OperatorTrainingOptions::from_config(const config::Section& s) {
@@ -38,6 +50,8 @@ OperatorTrainingOptions OperatorTrainingOptions::from_config(const config::Secti
   o.checkpoint_every(s.get<int64_t>("checkpoint_every", o.checkpoint_every()));
   o.progress(s.get<std::string>("progress", o.progress()));
   o.freeze(s.get<std::vector<std::string>>("freeze", {}));
+  o.history_weight(s.get<double>("history_weight", o.history_weight()));
+  if (o.history_weight() < 0) s.fail_at("history_weight", "history_weight must be >= 0");
   if (o.epochs() <= 0) s.fail_at("epochs", "epochs must be positive");
   if (o.batch_size() <= 0) s.fail_at("batch_size", "batch_size must be positive");
   if (o.eval_every() <= 0) s.fail_at("eval_every", "eval_every must be positive");
@@ -71,6 +85,7 @@ OperatorTraining::OperatorTraining(std::shared_ptr<Surrogate> surrogate, Dataset
       throw std::invalid_argument("freeze: no parameters named '" + prefix + "...'; the model has " +
                                   join(std::vector<std::string>(parts.begin(), parts.end()), ", "));
   }
+  if (surrogate_->predicts_history()) check_histories(train_);
   surrogate_->to(runtime_.device, runtime_.dtype);
   train_batch_ = train_.all().to(runtime_.device, runtime_.dtype);
   const int64_t batch = std::min(options_.batch_size(), train_.size());
@@ -95,6 +110,7 @@ OperatorTraining::OperatorTraining(std::shared_ptr<Surrogate> surrogate, Dataset
     auto r = evaluate(test_);
     m.emplace_back("test_rel_l2", r.relative_l2);
     m.emplace_back("test_mse", r.mse);
+    if (r.has_history) m.emplace_back("test_history_rel_l2", r.history_relative_l2);
     return m;
   });
 }
@@ -116,24 +132,39 @@ LossTerms OperatorTraining::loss(int64_t step) {
   std::vector<int64_t> picked(order_.begin() + start, order_.begin() + stop);
   auto index = torch::tensor(picked, torch::TensorOptions().dtype(torch::kLong).device(runtime_.device));
   Batch batch = select(train_batch_, index);
-  const auto normalized = surrogate_->forward_normalized(batch);
+  const auto out = surrogate_->forward_normalized_with_history(batch);
   const auto weights = batch.weights();
-  if (options_.loss() == OperatorLoss::relative_l2) {
-    const auto prediction = surrogate_->decode(normalized, batch);
-    return {{"rel_l2", relative_l2_per_sample(prediction, batch.targets, weights).mean()}};
+  const bool relative = options_.loss() == OperatorLoss::relative_l2;
+  LossTerms terms;
+  if (relative)
+    terms.emplace_back("rel_l2",
+                       relative_l2_per_sample(surrogate_->decode(out.field, batch), batch.targets, weights).mean());
+  else
+    terms.emplace_back("mse", weighted_mean_square(out.field, surrogate_->encode_targets(batch.targets), weights));
+  if (out.history.defined()) {
+    auto history = relative
+                       ? relative_l2_per_sample(surrogate_->decode_history(out.history), batch.history, {}).mean()
+                       : (out.history - surrogate_->encode_history(batch.history)).pow(2).mean();
+    terms.emplace_back(relative ? "history_rel_l2" : "history_mse", options_.history_weight() * history);
   }
-  return {{"mse", weighted_mean_square(normalized, surrogate_->encode_targets(batch.targets), weights)}};
+  return terms;
 }
 
 OperatorMetrics OperatorTraining::evaluate(const Dataset& data) {
   OperatorMetrics m;
-  const auto prediction = surrogate_->predict(data, std::max<int64_t>(options_.batch_size(), 1), runtime_.device);
+  const auto predicted =
+      surrogate_->predict_with_history(data, std::max<int64_t>(options_.batch_size(), 1), runtime_.device);
+  const auto& prediction = predicted.field;
   const Batch truth = data.all();
   const auto weights = truth.weights();
   m.relative_l2 = relative_l2_per_sample(prediction, truth.targets, weights).mean().item<double>();
   m.mse = weighted_mean_square(prediction, truth.targets, weights).item<double>();
   auto per_channel = relative_l2_per_channel(prediction, truth.targets, weights).mean(0);
   for (int64_t c = 0; c < per_channel.size(0); ++c) m.relative_l2_channel.push_back(per_channel[c].item<double>());
+  if (predicted.history.defined() && truth.history.defined()) {
+    m.has_history = true;
+    m.history_relative_l2 = relative_l2_per_sample(predicted.history, truth.history, {}).mean().item<double>();
+  }
   return m;
 }
 

@@ -32,11 +32,15 @@ struct OperatorTrainingOptions {
   TORCH_ARG(uint64_t, seed) = 0;              // shuffling order
   // Parts of the model kept fixed (transfer learning), by parameter-name prefix: "branch_cnn", "trunk", ...
   TORCH_ARG(std::vector<std::string>, freeze) = {};
+  // Models with a time history (the hybrid): loss = field loss + history_weight * history loss, both of the kind
+  // `loss` says (relative L2 per sample over times and quantities, or MSE in normalised units).
+  TORCH_ARG(double, history_weight) = 1.0;
   // One optimizer phase; its step_size and decay_steps are counted in epochs here.
   TORCH_ARG(PhaseOptions, phase) = PhaseOptions().optimizer("adam").lr(1e-3).schedule("cosine");
 
  public:
-  // A `training:` section: epochs, batch_size, loss, eval_every, checkpoint_every, progress, freeze and the phase keys
+  // A `training:` section: epochs, batch_size, loss, history_weight, eval_every, checkpoint_every, progress, freeze
+  // and the phase keys
   // (optimizer, lr, schedule, gamma, step_size, decay_steps, min_lr, weight_decay, clip_grad_norm). Finishes it.
   static OperatorTrainingOptions from_config(const config::Section& section);
 };
@@ -45,6 +49,8 @@ struct OperatorMetrics {
   double relative_l2 = 0;                  // mean over samples
   double mse = 0;                          // mean over counted points and channels, physical units
   std::vector<double> relative_l2_channel;  // mean over samples, per output
+  bool has_history = false;                 // the model predicts a time history and the data carry one
+  double history_relative_l2 = 0;           // mean over samples, over all times and quantities
 };
 
 class OperatorTraining {

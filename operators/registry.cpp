@@ -3,6 +3,10 @@
 #include "core/config.h"
 #include "core/strings.h"
 #include "operators/deeponet.h"
+#include "operators/fno.h"
+#include "operators/hybrid.h"
+#include "operators/lsm.h"
+#include "operators/transolver.h"
 
 #include <functional>
 #include <map>
@@ -58,12 +62,122 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
   return handle_of(DeepONet(o), multi_task ? "mt-deeponet" : "deeponet", o.mask_output());
 }
 
+// The Transolver keys, shared by the transolver and the hybrid model. variant: auto (structured on a 2D or 3D grid,
+// else unstructured) | structured | unstructured.
+TransolverOptions transolver_options(const config::Section& s, const OperatorShape& shape) {
+  const auto variant = s.get<std::string>("variant", "auto");
+  const bool on_grid = shape.grid_shape.size() == 2 || shape.grid_shape.size() == 3;
+  if (variant != "auto" && variant != "structured" && variant != "unstructured")
+    s.fail_at("variant", "variant must be auto, structured or unstructured");
+  if (variant == "structured" && !on_grid)
+    s.fail_at("variant", "the structured variant needs data on one regular 2D or 3D grid; use variant: unstructured");
+  const bool structured = variant == "structured" || (variant == "auto" && on_grid);
+  TransolverOptions o(shape.coordinate_dim, shape.target_channels);
+  o.field_channels(shape.field_channels).params(shape.param_count).grid_shape(structured ? shape.grid_shape
+                                                                                          : std::vector<int64_t>{});
+  o.width(s.get<int64_t>("width", o.width()));
+  o.layers(s.get<int64_t>("layers", o.layers()));
+  o.heads(s.get<int64_t>("heads", o.heads()));
+  o.slices(s.get<int64_t>("slices", o.slices()));
+  o.mlp_ratio(s.get<int64_t>("mlp_ratio", o.mlp_ratio()));
+  o.unified_pos(s.get<bool>("unified_pos", o.unified_pos()));
+  o.reference_grid(s.get<int64_t>("reference_grid", o.reference_grid()));
+  o.adaptive_temperature(s.get<bool>("adaptive_temperature", o.adaptive_temperature()));
+  o.gumbel(s.get<bool>("gumbel", o.gumbel()));
+  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  for (const char* key : {"width", "layers", "heads", "slices", "mlp_ratio", "reference_grid"})
+    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
+  if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
+  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
+  return o;
+}
+
+OperatorHandle make_transolver(const config::Section& s, const OperatorShape& shape) {
+  auto o = transolver_options(s, shape);
+  s.finish();
+  return handle_of(Transolver(o), "transolver", o.mask_output());
+}
+
+// The hybrid DeepONet-Transolver: a field over the points and a time history of global quantities.
+OperatorHandle make_hybrid(const config::Section& s, const OperatorShape& shape) {
+  if (shape.history_channels == 0) s.fail("the hybrid model needs data with a time history (times and history)");
+  HybridOptions o(transolver_options(s, shape), shape.history_channels);
+  o.branch_inputs(s.get<std::string>("branch_inputs", shape.param_count > 0 ? "both" : "latent"));
+  if (o.branch_inputs() != "params" && o.branch_inputs() != "latent" && o.branch_inputs() != "both")
+    s.fail_at("branch_inputs", "branch_inputs must be params, latent or both");
+  if (o.branch_inputs() != "latent" && shape.param_count == 0)
+    s.fail_at("branch_inputs", "the data have no params; use branch_inputs: latent");
+  o.basis(s.get<int64_t>("basis", o.basis()));
+  o.branch_hidden(s.get<std::vector<int64_t>>("branch_hidden", o.branch_hidden()));
+  o.trunk_hidden(s.get<std::vector<int64_t>>("trunk_hidden", o.trunk_hidden()));
+  o.activation(activation_of(s, o.activation()));
+  if (o.basis() <= 0) s.fail_at("basis", "basis must be positive");
+  s.finish();
+  return handle_of(Hybrid(o), "hybrid", o.transolver().mask_output());
+}
+
+// FNO and LSM run on one regular 2D or 3D grid and read the input fields on its points: fails at `type` otherwise.
+void require_grid(const config::Section& s, const OperatorShape& shape, const std::string& model) {
+  const auto dims = static_cast<int64_t>(shape.grid_shape.size());
+  if (dims != 2 && dims != 3)
+    s.fail_at("type", model + " needs data on one regular 2D or 3D grid; these data " +
+                          (dims == 0 ? std::string("are not on one grid") : "lie on a " + std::to_string(dims) + "D grid"));
+  int64_t points = 1;
+  for (int64_t n : shape.grid_shape) points *= n;
+  if (shape.coordinate_dim != dims) s.fail_at("type", model + " needs one coordinate per grid axis");
+  if (shape.field_channels == 0 || shape.sensors != points)
+    s.fail_at("type", model + " needs input fields on the grid points themselves (no separate sensors)");
+}
+
+OperatorHandle make_fno(const config::Section& s, const OperatorShape& shape) {
+  require_grid(s, shape, "fno");
+  FNOOptions o(shape.grid_shape, shape.field_channels);
+  o.params(shape.param_count).outputs(shape.target_channels);
+  o.width(s.get<int64_t>("width", o.width()));
+  o.modes(s.get<int64_t>("modes", o.modes()));
+  o.layers(s.get<int64_t>("layers", o.layers()));
+  o.projection_width(s.get<int64_t>("projection_width", o.projection_width()));
+  o.padding(s.get<int64_t>("padding", o.padding()));
+  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  for (const char* key : {"width", "modes", "layers", "projection_width"})
+    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
+  if (o.padding() < 0) s.fail_at("padding", "padding must be >= 0");
+  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
+  s.finish();
+  return handle_of(FNO(o), "fno", o.mask_output());
+}
+
+OperatorHandle make_lsm(const config::Section& s, const OperatorShape& shape) {
+  require_grid(s, shape, "lsm");
+  LSMOptions o(shape.grid_shape, shape.field_channels);
+  o.params(shape.param_count).outputs(shape.target_channels);
+  o.width(s.get<int64_t>("width", o.width()));
+  o.levels(s.get<int64_t>("levels", o.levels()));
+  o.patch_size(s.get<int64_t>("patch_size", o.patch_size()));
+  o.tokens(s.get<int64_t>("tokens", o.tokens()));
+  o.bases(s.get<int64_t>("bases", o.bases()));
+  o.heads(s.get<int64_t>("heads", o.heads()));
+  o.projection_width(s.get<int64_t>("projection_width", o.projection_width()));
+  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  for (const char* key : {"width", "levels", "patch_size", "tokens", "bases", "heads", "projection_width"})
+    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
+  if (o.levels() > 8) s.fail_at("levels", "levels must be at most 8");
+  if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
+  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
+  s.finish();
+  return handle_of(LSM(o), "lsm", o.mask_output());
+}
+
 using Factory = std::function<OperatorHandle(const config::Section&, const OperatorShape&)>;
 
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table{
       {"deeponet", [](const auto& s, const auto& shape) { return make_deeponet(s, shape, false); }},
       {"mt-deeponet", [](const auto& s, const auto& shape) { return make_deeponet(s, shape, true); }},
+      {"fno", make_fno},
+      {"lsm", make_lsm},
+      {"transolver", make_transolver},
+      {"hybrid", make_hybrid},
   };
   return table;
 }
@@ -95,6 +209,7 @@ OperatorShape OperatorShape::of(const Dataset& data) {
   s.grid_shape = data.grid_shape;
   s.aligned = data.aligned();
   s.has_mask = first.mask.defined();
+  s.history_channels = first.history.defined() ? first.history.size(1) : 0;
   if (first.fields.defined()) {
     s.sensors = first.fields.size(0);
     for (const Sample& sample : data.samples)
@@ -113,6 +228,8 @@ void OperatorShape::check_fits(const OperatorShape& data, const std::string& sou
   if (target_channels != data.target_channels) fail("target channels", target_channels, data.target_channels);
   if (param_count != data.param_count) fail("parameters", param_count, data.param_count);
   if (sensors > 0 && sensors != data.sensors) fail("field points per sample", sensors, data.sensors);
+  if (history_channels > 0 && data.history_channels > 0 && history_channels != data.history_channels)
+    fail("history channels", history_channels, data.history_channels);
   if (!grid_shape.empty() && grid_shape != data.grid_shape)
     throw DatasetError(source + ": the model was trained on another grid than the data's");
 }

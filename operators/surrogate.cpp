@@ -38,6 +38,8 @@ NormalizerKinds NormalizerKinds::from_config(const config::Section& s) {
   k.fields = kind_of(s, "fields", k.fields);
   k.params = kind_of(s, "params", k.params);
   k.targets = kind_of(s, "targets", k.targets);
+  k.times = kind_of(s, "times", k.times);
+  k.history = kind_of(s, "history", k.history);
   s.finish();
   return k;
 }
@@ -53,6 +55,10 @@ Surrogate::Surrogate(const config::Section& model_section, OperatorShape shape, 
   fields_norm_ = normalizer("fields_normalizer", shape_.field_channels, kinds_.fields);
   params_norm_ = normalizer("params_normalizer", shape_.param_count, kinds_.params);
   targets_norm_ = normalizer("targets_normalizer", shape_.target_channels, kinds_.targets);
+  if (predicts_history()) {
+    times_norm_ = normalizer("times_normalizer", 1, kinds_.times);
+    history_norm_ = normalizer("history_normalizer", handle_.model->history_channels(), kinds_.history);
+  }
 }
 
 void Surrogate::fit_normalizers(const Dataset& train) {
@@ -62,15 +68,30 @@ void Surrogate::fit_normalizers(const Dataset& train) {
   if (fields_norm_) fields_norm_->fit(all.fields, all.field_coords.defined() ? torch::Tensor() : all.valid);
   if (params_norm_) params_norm_->fit(all.params);
   targets_norm_->fit(all.targets, all.weights());
+  if (times_norm_ && all.times.defined()) times_norm_->fit(all.times.unsqueeze(-1));
+  if (history_norm_ && all.history.defined()) history_norm_->fit(all.history);
 }
 
-torch::Tensor Surrogate::forward_normalized(const Batch& batch) {
+std::tuple<torch::Tensor, torch::Tensor, Extras> Surrogate::encoded_inputs(const Batch& batch) const {
   auto coords = coords_norm_->encode(model_coords(batch, shape_.aligned));
   auto fields = batch.fields.defined() && fields_norm_ ? fields_norm_->encode(batch.fields) : batch.fields;
   Extras extras = batch.extras();
   if (extras.field_coords.defined()) extras.field_coords = coords_norm_->encode(extras.field_coords);
   if (extras.params.defined() && params_norm_) extras.params = params_norm_->encode(extras.params);
+  if (extras.times.defined() && times_norm_)
+    extras.times = times_norm_->encode(extras.times.unsqueeze(-1)).squeeze(-1);  // [B, T]
+  return {coords, fields, extras};
+}
+
+torch::Tensor Surrogate::forward_normalized(const Batch& batch) {
+  const auto [coords, fields, extras] = encoded_inputs(batch);
   return handle_.model->forward(coords, fields, extras);
+}
+
+OperatorOutput Surrogate::forward_normalized_with_history(const Batch& batch) {
+  if (!predicts_history()) return {forward_normalized(batch), {}};
+  const auto [coords, fields, extras] = encoded_inputs(batch);
+  return handle_.model->forward_with_history(coords, fields, extras);
 }
 
 torch::Tensor Surrogate::decode(const torch::Tensor& normalized, const Batch& batch) const {
@@ -82,22 +103,35 @@ torch::Tensor Surrogate::decode(const torch::Tensor& normalized, const Batch& ba
 }
 
 torch::Tensor Surrogate::predict(const Dataset& data, int64_t batch_size, const torch::Device& device) {
+  return predict_with_history(data, batch_size, device).field;
+}
+
+OperatorOutput Surrogate::predict_with_history(const Dataset& data, int64_t batch_size, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   const bool was_training = is_training();
   eval();
   const auto dtype = targets_norm_->shift.scalar_type();
-  std::vector<torch::Tensor> parts;
+  const bool with_history = predicts_history() && !data.empty() && data.samples.front().times.defined();
+  std::vector<torch::Tensor> parts, histories;
   int64_t longest = 0;
   for (const auto& s : data.samples) longest = std::max(longest, s.num_points());
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     std::vector<int64_t> indices;
     for (int64_t i = start; i < std::min(start + batch_size, data.size()); ++i) indices.push_back(i);
-    auto out = predict(data.batch(indices).to(device, dtype)).to(torch::kCPU, torch::kFloat32);
+    const Batch batch = data.batch(indices).to(device, dtype);
+    torch::Tensor out;
+    if (with_history) {
+      const auto both = forward_normalized_with_history(batch);
+      out = decode(both.field, batch).to(torch::kCPU, torch::kFloat32);
+      histories.push_back(decode_history(both.history).to(torch::kCPU, torch::kFloat32));
+    } else {
+      out = predict(batch).to(torch::kCPU, torch::kFloat32);
+    }
     if (out.size(1) < longest) out = torch::constant_pad_nd(out, {0, 0, 0, longest - out.size(1)});
     parts.push_back(out);
   }
   train(was_training);
-  return torch::cat(parts, 0);
+  return {torch::cat(parts, 0), with_history ? torch::cat(histories, 0) : torch::Tensor()};
 }
 
 void Surrogate::save(const std::filesystem::path& dir) const {
@@ -114,12 +148,17 @@ void Surrogate::save(const std::filesystem::path& dir) const {
   out << YAML::Key << "grid_shape" << YAML::Value << YAML::Flow << shape_.grid_shape;
   out << YAML::Key << "aligned" << YAML::Value << shape_.aligned;
   out << YAML::Key << "has_mask" << YAML::Value << shape_.has_mask;
+  if (shape_.history_channels > 0) out << YAML::Key << "history_channels" << YAML::Value << shape_.history_channels;
   out << YAML::EndMap;
   out << YAML::Key << "normalize" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "coords" << YAML::Value << normalizer_kind_name(kinds_.coords);
   out << YAML::Key << "fields" << YAML::Value << normalizer_kind_name(kinds_.fields);
   out << YAML::Key << "params" << YAML::Value << normalizer_kind_name(kinds_.params);
   out << YAML::Key << "targets" << YAML::Value << normalizer_kind_name(kinds_.targets);
+  if (predicts_history()) {
+    out << YAML::Key << "times" << YAML::Value << normalizer_kind_name(kinds_.times);
+    out << YAML::Key << "history" << YAML::Value << normalizer_kind_name(kinds_.history);
+  }
   out << YAML::EndMap << YAML::EndMap;
   const std::string text = std::string(out.c_str()) + "\n";
   atomic_write(dir / "surrogate.yaml", [&](std::ostream& stream) { stream << text; });
@@ -145,6 +184,7 @@ std::shared_ptr<Surrogate> Surrogate::load(const std::filesystem::path& dir) {
   shape.grid_shape = s.get<std::vector<int64_t>>("grid_shape");
   shape.aligned = s.get<bool>("aligned");
   shape.has_mask = s.get<bool>("has_mask");
+  shape.history_channels = s.get<int64_t>("history_channels", 0);
   s.finish();
   auto kinds = NormalizerKinds::from_config(root.child("normalize"));
   auto surrogate = std::make_shared<Surrogate>(root.child("model"), shape, kinds);

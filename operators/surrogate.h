@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
 
 namespace physis::config {
 class Section;
@@ -29,8 +30,11 @@ struct NormalizerKinds {
   NormalizerKind fields = NormalizerKind::gaussian;
   NormalizerKind params = NormalizerKind::gaussian;
   NormalizerKind targets = NormalizerKind::gaussian;
+  NormalizerKind times = NormalizerKind::minmax;     // models with a time history only
+  NormalizerKind history = NormalizerKind::gaussian;
 
-  // A `normalize:` section: coords/fields/params/targets, each gaussian | minmax | none (and finishes it).
+  // A `normalize:` section: coords/fields/params/targets/times/history, each gaussian | minmax | none (and
+  // finishes it).
   static NormalizerKinds from_config(const config::Section& section);
 };
 
@@ -46,9 +50,18 @@ class Surrogate : public torch::nn::Module {
   torch::Tensor decode(const torch::Tensor& normalized, const Batch& batch) const;
   torch::Tensor predict(const Batch& batch) { return decode(forward_normalized(batch), batch); }
   torch::Tensor encode_targets(const torch::Tensor& targets) const { return targets_norm_->encode(targets); }
+  // Models with a time history (OperatorModel::history_channels() > 0): field and history [B, T, g] in normalised
+  // units; field-only models give the field alone. decode_history / encode_history convert the history.
+  OperatorOutput forward_normalized_with_history(const Batch& batch);
+  torch::Tensor decode_history(const torch::Tensor& normalized) const { return history_norm_->decode(normalized); }
+  torch::Tensor encode_history(const torch::Tensor& history) const { return history_norm_->encode(history); }
+  bool predicts_history() const { return handle_.model->history_channels() > 0; }
   // Whole dataset in mini-batches without gradients, on `device`; returns [B, N, c] on the CPU (padded like
   // Dataset::all()).
   torch::Tensor predict(const Dataset& data, int64_t batch_size, const torch::Device& device);
+  // The same with the history [B, T, g] in physical units, on the CPU, where the model predicts one and the data
+  // carry times.
+  OperatorOutput predict_with_history(const Dataset& data, int64_t batch_size, const torch::Device& device);
 
   void save(const std::filesystem::path& dir) const;  // surrogate.yaml + model.pt, each written atomically
   static std::shared_ptr<Surrogate> load(const std::filesystem::path& dir);
@@ -58,11 +71,15 @@ class Surrogate : public torch::nn::Module {
   const std::string& model_yaml() const { return model_yaml_; }
 
  private:
+  // The model's inputs in normalised units.
+  std::tuple<torch::Tensor, torch::Tensor, Extras> encoded_inputs(const Batch& batch) const;
+
   std::string model_yaml_;
   OperatorShape shape_;
   NormalizerKinds kinds_;
   OperatorHandle handle_;
   Normalizer coords_norm_{nullptr}, fields_norm_{nullptr}, params_norm_{nullptr}, targets_norm_{nullptr};
+  Normalizer times_norm_{nullptr}, history_norm_{nullptr};  // models with a time history only
 };
 
 // Relative L2 error of each sample over its counted points (Batch::weights) and all channels: [B].
