@@ -1,11 +1,12 @@
 // `physis datagen GENERATOR -o FILE`: generates an operator-learning dataset (antiderivative, darcy,
-// darcy-multigeometry) and writes it atomically as .h5 or .pt.
+// darcy-multigeometry, fea) and writes it atomically as .h5 or .pt; fea also writes a .vtu collection beside it.
 #include "apps/commands.h"
 #include "core/build_config.h"
 #include "core/progress.h"
 #include "core/runtime.h"
 #include "operators/datagen.h"
 #include "operators/dataset_io.h"
+#include "operators/fea_column.h"
 
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -25,13 +27,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> generators = {"antiderivative", "darcy", "darcy-multigeometry"};
+const std::vector<std::string> generators = {"antiderivative", "darcy", "darcy-multigeometry", "fea"};
 
 struct DatagenArgs {
   std::string generator, output, progress = "auto", solver = "direct", geometry = "all", dtype = "float32";
   int64_t samples = 0, resolution = 0, solve_resolution = 0, sensors = 100, queries = 100;
   bool random_queries = false;
-  double length_scale = 0.2, log_std = 1.0;
+  double length_scale = 0.2, log_std = 1.0, mesh_size = 3.0, shortening = 3.0;
+  int64_t increments = 20;
+  std::string ccx;
   uint64_t seed = 0;
   int threads = 0;
   std::map<std::string, CLI::Option*> options;  // generator-specific options by name
@@ -43,7 +47,8 @@ const std::map<std::string, std::set<std::string>> applies_to = {
     {"--random-queries", {"antiderivative"}}, {"--length-scale", {"antiderivative"}},
     {"--solve-resolution", {"darcy"}},      {"--resolution", {"darcy", "darcy-multigeometry"}},
     {"--solver", {"darcy", "darcy-multigeometry"}}, {"--geometry", {"darcy-multigeometry"}},
-    {"--log-std", {"darcy-multigeometry"}}};
+    {"--log-std", {"darcy-multigeometry"}}, {"--mesh-size", {"fea"}}, {"--shortening", {"fea"}},
+    {"--increments", {"fea"}}, {"--ccx", {"fea"}}};
 
 volatile std::sig_atomic_t interrupted = 0;
 
@@ -114,13 +119,56 @@ void write_atomically(const ops::Dataset& data, const fs::path& output) {
   }
 }
 
+bool is_dataset_file(const fs::path& path) {
+  const auto extension = path.extension().string();
+  return extension == ".pt" || extension == ".h5" || extension == ".hdf5";
+}
+
+// fea's job folders: failed designs keep theirs here, beside the dataset.
+fs::path fea_jobs(const fs::path& output) {
+  return (output.has_parent_path() ? output.parent_path() : fs::path(".")) / (output.stem().string() + "_failed");
+}
+
+ops::FeaColumnData generate_fea(const DatagenArgs& a, const fs::path& output, const ops::GenerationProgress& progress) {
+  ops::FeaColumnOptions o;
+  if (a.samples > 0) o.samples(a.samples);
+  o.mesh_size(a.mesh_size).shortening(a.shortening).increments(a.increments).executable(a.ccx);
+  o.job_folder(fea_jobs(output));
+  return ops::generate_fea_column(o.seed(a.seed).dtype(parse_dtype(a.dtype)), progress);
+}
+
+// Lists the failed designs (and keeps the list in STEM_failed/failures.csv); false when every design failed.
+bool report_fea_failures(const ops::FeaColumnData& fea, const fs::path& output) {
+  const auto jobs = fea_jobs(output);
+  std::error_code ignored;
+  if (fea.failures.empty()) {
+    fs::remove(jobs, ignored);  // only when empty: every job folder of a converged design is already gone
+    return true;
+  }
+  const auto total = static_cast<int64_t>(fea.failures.size() + fea.designs.size());
+  std::cerr << "physis datagen: " << fea.failures.size() << " of " << total
+            << " designs failed and are left out (job files in " << jobs.string() << "):\n";
+  fs::create_directories(jobs);
+  std::ofstream list(jobs / "failures.csv");
+  list << "design,reason\n";
+  for (const auto& f : fea.failures) {
+    std::cerr << "  design " << f.design << ": " << f.reason << "\n";
+    std::string quoted;  // CSV quoting: the reason in double quotes, its own double quotes doubled
+    for (char c : f.reason) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    list << f.design << ",\"" << quoted << "\"\n";
+  }
+  return !fea.designs.empty();
+}
+
 int run_datagen(const DatagenArgs& a) {
   for (const auto& [name, option] : a.options)
     if (option->count() && !applies_to.at(name).count(a.generator)) {
       std::cerr << "physis datagen: error: " << name << " does not apply to the " << a.generator << " generator\n";
       return 2;
     }
-  const fs::path output = a.output;
+  fs::path output = a.output;
+  // fea writes a folder (the dataset, a CSV and a .vtu per design) unless given the dataset file itself.
+  if (a.generator == "fea" && !is_dataset_file(output)) output /= PHYSIS_HAVE_HDF5 ? "fea.h5" : "fea.pt";
   const auto extension = output.extension().string();
   if (extension != ".pt" && extension != ".h5" && extension != ".hdf5") {
     std::cerr << "physis datagen: error: --output must end in .h5, .hdf5 or .pt, not '" << output.string() << "'\n";
@@ -150,13 +198,28 @@ int run_datagen(const DatagenArgs& a) {
   };
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    auto data = generate(a, progress);
+    std::optional<ops::FeaColumnData> fea;
+    if (a.generator == "fea") fea = generate_fea(a, output, progress);
+    auto data = fea ? fea->data : generate(a, progress);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char rate[96];
     std::snprintf(rate, sizeof rate, "%.1f samples/s", static_cast<double>(data.size()) / seconds);
     if (bar) bar->finish(rate);
+    if (fea && !report_fea_failures(*fea, output)) {
+      std::cerr << "physis datagen: error: every design failed; nothing was written to " << output.string() << "\n";
+      return 1;
+    }
     data.validate();
     write_atomically(data, output);
+    if (fea && PHYSIS_HAVE_VTK) {
+      const auto csv = fs::path(output).replace_extension(".csv");
+      ops::write_fea_collection(*fea, csv);
+      std::cout << "wrote " << csv.string() << " with a .vtu and a history CSV per design in "
+                << (csv.parent_path() / csv.stem()).string() << std::endl;
+    } else if (fea) {
+      std::cout << "this physis build lacks VTK: no .vtu collection written (the dataset has every result)"
+                << std::endl;
+    }
     char took[32];
     std::snprintf(took, sizeof took, "%.2f s", seconds);
     std::cout << "generated " << data.size() << " samples in " << took << " (" << rate << "); wrote "
@@ -172,12 +235,14 @@ int run_datagen(const DatagenArgs& a) {
 
 Command add_datagen(CLI::App& app) {
   auto a = std::make_shared<DatagenArgs>();
-  app.add_option("generator", a->generator, "antiderivative, darcy or darcy-multigeometry (see docs/datagen.md)")
+  app.add_option("generator", a->generator, "antiderivative, darcy, darcy-multigeometry or fea (see docs/datagen.md)")
       ->required()
       ->check(CLI::IsMember(generators));
-  app.add_option("-o,--output", a->output, "Dataset file to write: .h5/.hdf5 (HDF5) or .pt (LibTorch)")->required();
+  app.add_option("-o,--output", a->output,
+                 "Dataset file to write: .h5/.hdf5 (HDF5) or .pt (LibTorch); fea also takes a folder")
+      ->required();
   app.add_option("--samples", a->samples,
-                 "Number of samples (default: antiderivative 1000, darcy and darcy-multigeometry 1200)")
+                 "Number of samples (default: antiderivative 1000, darcy and darcy-multigeometry 1200, fea 250)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   app.add_option("--seed", a->seed, "Random seed; sample i depends only on the seed and i")->capture_default_str();
   app.add_option("--dtype", a->dtype, "float32 or float64 for the stored tensors")
@@ -218,6 +283,16 @@ Command add_datagen(CLI::App& app) {
   o["--log-std"] = app.add_option("--log-std", a->log_std, "darcy-multigeometry: pointwise std of log a")
                        ->check(CLI::PositiveNumber)
                        ->capture_default_str();
+  o["--mesh-size"] = app.add_option("--mesh-size", a->mesh_size, "fea: largest element edge, mm")
+                         ->check(CLI::PositiveNumber)
+                         ->capture_default_str();
+  o["--shortening"] = app.add_option("--shortening", a->shortening, "fea: top displacement at full load, mm")
+                          ->check(CLI::PositiveNumber)
+                          ->capture_default_str();
+  o["--increments"] = app.add_option("--increments", a->increments, "fea: load fractions stored in the history")
+                          ->check(CLI::Range(int64_t{1}, int64_t{1000}))
+                          ->capture_default_str();
+  o["--ccx"] = app.add_option("--ccx", a->ccx, "fea: the CalculiX executable (default: $PHYSIS_CCX, else ccx on PATH)");
   return [a]() { return run_datagen(*a); };
 }
 

@@ -120,6 +120,7 @@ Dataset load_dataset(const config::Section& section) {
     reject(section, kArrayOnlyKeys, "applies to array files, not to a csv of .vtu files");
     VtuCollectionSpec spec;
     spec.file_column = section.get<std::string>("file_column", "file");
+    spec.history_column = section.get<std::string>("history_column", "history");
     spec.targets = names(section, "targets");
     if (spec.targets.empty()) section.fail("missing 'targets': name the point arrays the model should predict");
     spec.fields = names(section, "fields");
@@ -131,7 +132,8 @@ Dataset load_dataset(const config::Section& section) {
     return located([&] { return read_vtu_collection(path, spec); });
   }
 
-  reject(section, {"file_column", "dimension"}, "applies to a csv of .vtu files, not to an array file");
+  reject(section, {"file_column", "history_column", "dimension"},
+         "applies to a csv of .vtu files, not to an array file");
   const std::string format = section.get<std::string>("format", "auto");
   static const std::vector<std::string> formats = {"auto", "physis", "hdf5", "mat", "npy", "npz", "pt"};
   if (std::find(formats.begin(), formats.end(), format) == formats.end())

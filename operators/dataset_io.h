@@ -72,12 +72,16 @@ Dataset assemble(const ArrayMap& arrays, const LayoutSpec& spec, const std::stri
 
 // --- FEA exports --------------------------------------------------------------------------------------------------
 // A CSV with one row per design: a column naming its .vtu file (relative to the CSV's folder) and numeric columns
-// of design parameters. Point arrays of each .vtu become targets/fields; coordinates are the points.
+// of design parameters, optionally a column naming a history CSV. Point arrays of each .vtu become targets/fields;
+// coordinates are the points.
 struct VtuCollectionSpec {
   std::string file_column = "file";
   std::vector<std::string> targets;  // required: point-array names
   std::vector<std::string> fields;
-  std::vector<std::string> params;   // CSV columns; empty: every column but file_column
+  std::vector<std::string> params;   // CSV columns; empty: every column but file_column and history_column
+  // A column naming a CSV per design (relative to the CSV's folder) whose first column holds the times [T] and
+  // whose other columns hold the global history [T, g], named by its header. Read when the CSV has the column.
+  std::string history_column = "history";
   int64_t dimension = 3;             // 2: drop z, which must be constant
   int64_t limit = -1;                // first rows only; -1: all
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <tuple>
 
 namespace physis::ops {
 
@@ -91,6 +92,40 @@ torch::Tensor point_arrays(const fs::path& csv, const fs::path& vtu, const geome
   return torch::cat(parts, 1).to(torch::kFloat);
 }
 
+// A CSV cell that is a whole number (no trailing text).
+bool parse_number(const std::string& cell, float& value) {
+  try {
+    size_t used = 0;
+    value = std::stof(cell, &used);
+    return used == cell.size();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// A design's history CSV: times [T] from the first column, history [T, g] from the others, named by the header.
+std::pair<torch::Tensor, torch::Tensor> read_history(const fs::path& csv, const std::string& where,
+                                                     const fs::path& file, std::vector<std::string>& names) {
+  Table table;
+  try {
+    table = read_table(file);
+  } catch (const DatasetError& e) {
+    fail(csv, where + ": " + e.what());
+  }
+  if (table.header.size() < 2 || table.rows.empty())
+    fail(csv, where + ": '" + file.string() + "' needs a header (time, then the history columns) and a row per time");
+  std::vector<float> values;
+  for (size_t r = 0; r < table.rows.size(); ++r)
+    for (const auto& cell : table.rows[r])
+      if (!parse_number(cell, values.emplace_back()))
+        fail(csv, where + ": '" + file.string() + "' line " + std::to_string(table.lines[r]) + " holds '" + cell +
+                      "', not a number");
+  names.assign(table.header.begin() + 1, table.header.end());
+  const auto rows = static_cast<int64_t>(table.rows.size()), columns = static_cast<int64_t>(table.header.size());
+  auto all = torch::tensor(values, torch::kFloat).reshape({rows, columns});
+  return {all.select(1, 0).contiguous(), all.narrow(1, 1, columns - 1).contiguous()};
+}
+
 }  // namespace
 
 Dataset read_vtu_collection(const fs::path& csv, const VtuCollectionSpec& spec) {
@@ -98,10 +133,14 @@ Dataset read_vtu_collection(const fs::path& csv, const VtuCollectionSpec& spec) 
   if (spec.dimension != 2 && spec.dimension != 3) fail(csv, "dimension must be 2 or 3");
   const Table table = read_table(csv);
   const size_t file_col = column_index(csv, table, spec.file_column);
+  const auto& header = table.header;
+  const bool has_history =
+      !spec.history_column.empty() && std::find(header.begin(), header.end(), spec.history_column) != header.end();
+  const size_t history_col = has_history ? column_index(csv, table, spec.history_column) : 0;
   std::vector<std::string> param_names = spec.params;
   if (param_names.empty())
     for (const auto& h : table.header)
-      if (h != spec.file_column) param_names.push_back(h);
+      if (h != spec.file_column && !(has_history && h == spec.history_column)) param_names.push_back(h);
   std::vector<size_t> param_cols;
   for (const auto& name : param_names) param_cols.push_back(column_index(csv, table, name));
 
@@ -138,17 +177,18 @@ Dataset read_vtu_collection(const fs::path& csv, const VtuCollectionSpec& spec) 
     if (!spec.fields.empty()) s.fields = point_arrays(csv, vtu, mesh, spec.fields);
     if (!param_cols.empty()) {
       std::vector<float> values;
-      for (size_t c = 0; c < param_cols.size(); ++c) {
-        try {
-          size_t used = 0;
-          values.push_back(std::stof(row[param_cols[c]], &used));
-          if (used != row[param_cols[c]].size()) throw std::invalid_argument("trailing text");
-        } catch (const std::exception&) {
+      for (size_t c = 0; c < param_cols.size(); ++c)
+        if (!parse_number(row[param_cols[c]], values.emplace_back()))
           fail(csv, where + ": column '" + param_names[c] + "' holds '" + row[param_cols[c]] +
                         "', not a number (choose the parameter columns with params:)");
-        }
-      }
       s.params = torch::tensor(values, torch::kFloat);
+    }
+    if (has_history) {
+      std::vector<std::string> names;
+      std::tie(s.times, s.history) = read_history(csv, where, csv.parent_path() / row[history_col], names);
+      if (r == 0) data.history_names = names;
+      if (names != data.history_names)
+        fail(csv, where + ": '" + row[history_col] + "' has other history columns than the first design's");
     }
     if (r == 0) {
       for (const auto& name : spec.targets)

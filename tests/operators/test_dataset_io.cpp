@@ -309,3 +309,32 @@ TEST_CASE("load_dataset errors carry the YAML location or name the data problem"
                       Contains("applies to a csv of .vtu files"));
   REQUIRE_THROWS_WITH(load_dataset(yaml(file + "  format: parquet\n  targets: u\n")), Contains("unknown format"));
 }
+
+TEST_CASE("a csv of .vtu files reads a history CSV per design", "[io][dataset_io]") {
+  if (!PHYSIS_HAVE_VTK) {
+    WARN("SKIPPED: this build lacks VTK");
+    return;
+  }
+  const auto dir = scratch("histories");
+  fs::create_directories(dir);
+  std::ofstream csv(dir / "designs.csv");
+  csv << "file,history,height\n";
+  for (int d = 0; d < 2; ++d) {
+    const std::string name = "design" + std::to_string(d);
+    physis::geometry::write_vtu((dir / (name + ".vtu")).string(), torch::rand({4, 2}, torch::kFloat64),
+                                {{"u", torch::rand({4}, torch::kFloat64)}});
+    std::ofstream(dir / (name + ".csv")) << "load_fraction,force,energy\n0.5," << d << ",1\n1," << 2 * d << ",4\n";
+    csv << name << ".vtu," << name << ".csv," << 60 + d << "\n";
+  }
+  csv.close();
+  const Dataset data = read_vtu_collection(dir / "designs.csv", vtu_spec({"u"}, {}, 2));
+  data.validate();
+  REQUIRE(data.param_names == std::vector<std::string>{"height"});  // the history column is no parameter
+  REQUIRE(data.history_names == std::vector<std::string>{"force", "energy"});
+  require_same_tensor(data.samples[1].times, torch::tensor({0.5f, 1.0f}));
+  require_same_tensor(data.samples[1].history, torch::tensor({1.0f, 1.0f, 2.0f, 4.0f}).reshape({2, 2}));
+
+  std::ofstream(dir / "design1.csv") << "load_fraction,force,energy\n0.5,1,1\n1,oops,4\n";
+  REQUIRE_THROWS_WITH(read_vtu_collection(dir / "designs.csv", vtu_spec({"u"}, {}, 2)),
+                      Contains("designs.csv") && Contains("design1.csv' line 3 holds 'oops'"));
+}
