@@ -23,6 +23,11 @@ torch::Tensor apply_activation(Activation activation, const torch::Tensor& x);
 //   MLP net(MLPOptions({2, 100, 100, 100, 100, 100, 1}).activation(Activation::tanh));
 struct MLPOptions {
   MLPOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
+  // [in, hidden..., out]
+  MLPOptions(int64_t in, const std::vector<int64_t>& hidden, int64_t out) : widths_{in} {
+    widths_.insert(widths_.end(), hidden.begin(), hidden.end());
+    widths_.push_back(out);
+  }
   TORCH_ARG(std::vector<int64_t>, widths);            // [in, hidden..., out]; at least two entries
   TORCH_ARG(Activation, activation) = Activation::tanh;
   TORCH_ARG(bool, activate_last) = false;             // activation after the last layer too

@@ -7,13 +7,6 @@
 namespace physis::ops {
 namespace {
 
-std::vector<int64_t> widths(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
-  std::vector<int64_t> w{in};
-  w.insert(w.end(), hidden.begin(), hidden.end());
-  w.push_back(out);
-  return w;
-}
-
 int64_t conv_output_size(int64_t n, int64_t layers) {
   for (int64_t i = 0; i < layers; ++i) n = (n + 2 * 2 - 5) / 2 + 1;  // kernel 5, stride 2, padding 2
   return n;
@@ -45,7 +38,7 @@ void DeepONetImpl::reset() {
     TORCH_CHECK(head_inputs > 0, "DeepONet: the branch has no inputs");
   }
   branch_mlp = register_module(
-      "branch", MLP(MLPOptions(widths(head_inputs, options.branch_hidden(), pc)).activation(options.activation()).init(options.init())));
+      "branch", MLP(MLPOptions(head_inputs, options.branch_hidden(), pc).activation(options.activation()).init(options.init())));
   int64_t trunk_inputs = options.coordinate_dim();
   if (options.trunk_fourier_features() > 0) {
     trunk_fourier = register_module(
@@ -54,7 +47,7 @@ void DeepONetImpl::reset() {
     trunk_inputs = trunk_fourier->out_features();
   }
   // The trunk's last layer is activated too: its outputs are the basis functions t_k(y).
-  trunk = register_module("trunk", MLP(MLPOptions(widths(trunk_inputs, options.trunk_hidden(), pc))
+  trunk = register_module("trunk", MLP(MLPOptions(trunk_inputs, options.trunk_hidden(), pc)
                                            .activation(options.activation())
                                            .init(options.init())
                                            .activate_last(true)));

@@ -1,17 +1,6 @@
 #include "operators/hybrid.h"
 
 namespace physis::ops {
-namespace {
-
-std::vector<int64_t> widths(int64_t in, const std::vector<int64_t>& hidden, int64_t out) {
-  std::vector<int64_t> w{in};
-  w.insert(w.end(), hidden.begin(), hidden.end());
-  w.push_back(out);
-  return w;
-}
-
-}  // namespace
-
 HybridImpl::HybridImpl(HybridOptions options_) : options(std::move(options_)) { reset(); }
 
 void HybridImpl::reset() {
@@ -25,11 +14,11 @@ void HybridImpl::reset() {
   transolver = register_module("transolver", Transolver(options.transolver()));
   const int64_t branch_in = (inputs == "latent" ? 0 : params) + (inputs == "params" ? 0 : options.transolver().width());
   const int64_t pg = options.basis() * options.history_channels();
-  branch = register_module("branch", MLP(MLPOptions(widths(branch_in, options.branch_hidden(), pg))
+  branch = register_module("branch", MLP(MLPOptions(branch_in, options.branch_hidden(), pg)
                                              .activation(options.activation())
                                              .init("fan_in")));
   // The trunk's last layer is activated too: its outputs are the basis functions of time.
-  trunk = register_module("trunk", MLP(MLPOptions(widths(1, options.trunk_hidden(), pg))
+  trunk = register_module("trunk", MLP(MLPOptions(1, options.trunk_hidden(), pg)
                                            .activation(options.activation())
                                            .init("fan_in")
                                            .activate_last(true)));

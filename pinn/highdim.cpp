@@ -37,9 +37,11 @@ struct Terms {
   torch::Tensor theta, p, q, pp, qq;  // [N, d-1]: theta, d/da, d/db, d2/da2, d2/db2
 };
 Terms terms_of(const torch::Tensor& x) {
+  // a and b are the same columns shifted by one: one sin and one cos of x serve both (10^7 entries at d = 10^5).
   const int64_t d = x.size(1);
+  auto s = torch::sin(x), c = torch::cos(x);
   auto a = x.narrow(1, 0, d - 1), b = x.narrow(1, 1, d - 1);
-  auto sa = torch::sin(a), ca = torch::cos(a), sb = torch::sin(b), cb = torch::cos(b);
+  auto sa = s.narrow(1, 0, d - 1), ca = c.narrow(1, 0, d - 1), sb = s.narrow(1, 1, d - 1), cb = c.narrow(1, 1, d - 1);
   return {a + cb + b * ca, 1 - b * sa, ca - sb, -b * ca, -cb};
 }
 }  // namespace
@@ -84,11 +86,8 @@ HighDimPinn::HighDimPinn(HighDimOptions options, const torch::TensorOptions& ten
     : options_(std::move(options)),
       tensor_options_(tensor_options),
       problem_(options_.dim(), options_.equation(), options_.seed()) {
-  std::vector<int64_t> widths{options_.dim()};
-  widths.insert(widths.end(), options_.hidden().begin(), options_.hidden().end());
-  widths.push_back(1);
   torch::manual_seed(options_.seed());
-  net_ = MLP(MLPOptions(widths).activation(Activation::tanh));
+  net_ = MLP(MLPOptions(options_.dim(), options_.hidden(), 1).activation(Activation::tanh));
   net_->to(tensor_options_.device(), tensor_options_.dtype().toScalarType());
 }
 
