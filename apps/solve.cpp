@@ -3,6 +3,7 @@
 #include "apps/training_run.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
+#include "pinn/adaptive.h"
 #include "pinn/default_problem.h"
 #include "pinn/problem.h"
 #include "pinn/solver.h"
@@ -32,11 +33,13 @@ struct SolveArgs {
 
 // Runs the trainer with the resume/overwrite rules every training command shares.
 TrainResult train(const std::shared_ptr<torch::nn::Module>& model, LossFunction loss, std::function<Metrics()> evaluate,
-                  TrainerOptions options, const SolveArgs& a) {
+                  TrainerOptions options, const SolveArgs& a,
+                  const std::vector<std::shared_ptr<pinn::AdaptiveMethod>>& methods = {}) {
   options.progress(a.progress);
   if (a.checkpoint_every > 0) options.checkpoint_every(a.checkpoint_every);
   Trainer trainer(model, std::move(loss), options);
   trainer.set_evaluator(std::move(evaluate));
+  for (const auto& method : methods) trainer.add_hook(method);
   return run_trainer(trainer, a.resume);
 }
 
@@ -92,8 +95,10 @@ int solve_file(const SolveArgs& a) {
             << (solver.uses_taylor() ? "forward (Taylor) mode" : "reverse mode") << "\n";
   std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, "
             << options.total_steps() << " steps, results in " << out << std::endl;
+  auto methods = pinn::make_adaptive_methods(problem.adaptive, solver, options.total_steps());
+  for (const auto& m : methods) std::cout << "adaptive method: " << m->name() << "\n";
   auto result = train(solver.network().ptr(), [&](int64_t step) { return solver.loss(step); },
-                      [&] { return solver.evaluate(); }, options, a);
+                      [&] { return solver.evaluate(); }, options, a, methods);
   solver.write_results(out);
   report(result);
   std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, fields (.vti/.pvd for ParaView, .csv), PNG plots"

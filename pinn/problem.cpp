@@ -1,4 +1,6 @@
 #include "pinn/problem.h"
+
+#include "pinn/adaptive.h"
 #include "core/strings.h"
 
 #include "core/config.h"
@@ -306,6 +308,12 @@ Problem Problem::from_section(const Section& root) {
       p.derivatives = parse_derivative_mode(training->get<std::string>("derivatives", "auto"));
     } catch (const std::exception& e) {
       training->fail(e.what());
+    }
+    if (training->has("adaptive")) {
+      for (const auto& item : training->items("adaptive")) {
+        check_adaptive_method(item);
+        p.adaptive.push_back(item);
+      }
     }
     if (auto sdgd = training->optional_child("sdgd")) {
       p.sampling.stochastic_laplacian = StochasticLaplacian::from_config(*sdgd);

@@ -90,6 +90,7 @@ class Problem {
   std::map<std::string, Expression> exact;          // reference by exact solution, per output
   std::optional<config::Section> reference_file;    // reference by data file (the `reference` section)
   OutputSpec output;
+  std::vector<config::Section> adaptive;            // `training.adaptive` items (pinn/adaptive.h), checked
 
   bool transient() const { return static_cast<bool>(space_time); }
   int64_t num_inputs() const { return static_cast<int64_t>(symbols.inputs.size()); }

@@ -8,7 +8,9 @@
 #include "pinn/plots.h"
 #include "pinn/reference.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace physis::pinn {
 
@@ -106,8 +108,10 @@ void Solver::install_hard_constraints() {
 void Solver::sample() {
   const auto& p = problem_;
   interior_ = p.domain->sample_interior(p.sampling.interior_points, sampler_).to(runtime_.options());
-  if (p.sampling.interior_weight)
-    interior_weights_ = evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1});
+  // Weights belong to the points they were set for (adaptive methods set them again).
+  interior_weights_ = p.sampling.interior_weight
+                          ? evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1})
+                          : torch::Tensor();
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
     auto& b = batches_[i];
@@ -173,7 +177,62 @@ LossTerms Solver::loss(int64_t step) {
     }
     terms.emplace_back(c.name, c.weight * value);
   }
+  if (!term_scales_.empty()) {
+    for (auto& [name, value] : terms) {
+      auto it = term_scales_.find(name);
+      if (it != term_scales_.end()) value = value * it->second;
+    }
+  }
   return terms;
+}
+
+void Solver::set_interior(torch::Tensor points, torch::Tensor weights) {
+  TORCH_CHECK(points.dim() == 2 && points.size(1) == problem_.num_inputs(), "Solver::set_interior: expected [N, ",
+              problem_.num_inputs(), "] points but got ", points.sizes());
+  interior_ = points.detach().to(runtime_.options());
+  set_interior_weights(std::move(weights));
+}
+
+void Solver::set_interior_weights(torch::Tensor weights) {
+  if (weights.defined()) {
+    TORCH_CHECK(weights.numel() == interior_.size(0), "Solver::set_interior_weights: ", weights.numel(),
+                " weights for ", interior_.size(0), " points");
+    weights = weights.detach().reshape({-1, 1}).to(runtime_.options());
+  }
+  interior_weights_ = weights;
+}
+
+torch::Tensor Solver::sample_interior(int64_t n) {
+  return problem_.domain->sample_interior(n, sampler_).to(runtime_.options());
+}
+
+torch::Tensor Solver::residuals(const torch::Tensor& x, bool with_graph) {
+  if (with_graph) return torch::stack(pde_->evaluate(net_, x), 1).reshape({x.size(0), -1});
+  // Without graph, in chunks so that large candidate sets (RAR, RAD) fit in memory. Reverse mode needs a graph
+  // to differentiate at all: it builds one per chunk and drops it.
+  constexpr int64_t chunk = 8192;
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < x.size(0); start += chunk) {
+    auto xc = x.narrow(0, start, std::min(chunk, x.size(0) - start)).detach();
+    std::optional<torch::NoGradGuard> no_grad;
+    if (pde_->uses_taylor()) no_grad.emplace();
+    parts.push_back(torch::stack(pde_->evaluate(net_, xc), 1).reshape({xc.size(0), -1}).detach());
+  }
+  return torch::cat(parts);
+}
+
+void Solver::set_term_scale(const std::string& name, double factor) {
+  const auto names = term_names();
+  TORCH_CHECK(std::find(names.begin(), names.end(), name) != names.end(), "Solver::set_term_scale: no loss term '",
+              name, "'");
+  term_scales_[name] = factor;
+}
+
+std::vector<std::string> Solver::term_names() const {
+  std::vector<std::string> names = problem_.equation_names;
+  for (const auto& c : problem_.conditions)
+    if (!c.hard) names.push_back(c.name);
+  return names;
 }
 
 std::vector<double> Solver::output_times() const {

@@ -11,6 +11,7 @@
 #include "pinn/residual.h"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 
 namespace physis::pinn {
@@ -27,6 +28,22 @@ class Solver {
   // Prediction, reference and error on the output grid (and time slices), as CSV and ParaView files.
   void write_results(const std::filesystem::path& folder);
   bool uses_taylor() const { return pde_->uses_taylor(); }
+
+  // The adaptive interface (pinn/adaptive.h): what training methods may read and change between steps.
+  const torch::Tensor& interior() const { return interior_; }
+  // Per-point weights of the PDE residual losses, [N, 1]; undefined: every point weighs 1.
+  const torch::Tensor& interior_weights() const { return interior_weights_; }
+  // Replaces the interior collocation points and their weights (undefined: 1 each).
+  void set_interior(torch::Tensor points, torch::Tensor weights = {});
+  void set_interior_weights(torch::Tensor weights);
+  // n fresh points drawn in the domain by the problem's sampler.
+  torch::Tensor sample_interior(int64_t n);
+  // PDE residuals at x: [N, equations]; without graph unless with_graph (then differentiable with respect to x
+  // and the network).
+  torch::Tensor residuals(const torch::Tensor& x, bool with_graph = false);
+  // Multiplies loss term `name` (a name loss() returns) by factor from now on; 1 restores it.
+  void set_term_scale(const std::string& name, double factor);
+  std::vector<std::string> term_names() const;
 
   // Points where the problem's reference is known: [R, inputs] and [R, outputs] (NaN where not given).
   const torch::Tensor& reference_points() const { return reference_points_; }
@@ -54,6 +71,7 @@ class Solver {
   torch::Tensor interior_weights_;  // [N, 1] or undefined
   std::vector<ConditionBatch> batches_;
   torch::Tensor reference_points_, reference_values_;
+  std::map<std::string, double> term_scales_;
 };
 
 }  // namespace physis::pinn
