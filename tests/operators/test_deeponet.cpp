@@ -6,6 +6,8 @@
 #include "operators/operator_training.h"
 #include "operators/surrogate.h"
 
+#include "tests/operators/helpers.h"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -39,7 +41,8 @@ Dataset antiderivative_data(int64_t samples, uint64_t seed) {
   return d;
 }
 
-config::Section model_yaml(const std::string& text) { return config::Section::load_string(text, "model.yaml"); }
+using physis::test::fitted_surrogate;
+using physis::test::model_yaml;
 
 }  // namespace
 
@@ -156,10 +159,7 @@ TEST_CASE("surrogate save and load give identical outputs, bad model sections fa
 TEST_CASE("a small antiderivative operator trains to a bound", "[deeponet][train]") {
   auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
   auto [train, test] = antiderivative_data(300, 5).split(250);
-  auto surrogate = std::make_shared<Surrogate>(
-      model_yaml("type: deeponet\nbasis: 32\nbranch_hidden: [64, 64]\ntrunk_hidden: [64, 64]\n"),
-      OperatorShape::of(train), NormalizerKinds{});
-  surrogate->fit_normalizers(train);
+  auto surrogate = fitted_surrogate("type: deeponet\nbasis: 32\nbranch_hidden: [64, 64]\ntrunk_hidden: [64, 64]\n", train);
   auto options = OperatorTrainingOptions().epochs(150).batch_size(25).progress("none");
   options.phase(PhaseOptions().optimizer("adam").lr(2e-3).schedule("cosine"));
   OperatorTraining run(surrogate, train, test, options, rt, "");
@@ -177,8 +177,7 @@ TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted
   auto options = OperatorTrainingOptions().epochs(4).batch_size(8).checkpoint_every(2).progress("none");
   auto make = [&] {
     auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(3));
-    auto s = std::make_shared<Surrogate>(model_yaml(yaml), OperatorShape::of(data), NormalizerKinds{});
-    s->fit_normalizers(data);
+    auto s = fitted_surrogate(yaml, data);
     return std::make_pair(s, rt);
   };
   const auto dir = std::filesystem::temp_directory_path() / "physis-test-operator-resume";
@@ -201,10 +200,7 @@ TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted
 TEST_CASE("frozen model parts do not change in training, unknown parts are an error", "[deeponet][train]") {
   auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
   auto data = antiderivative_data(20, 7);
-  auto surrogate = std::make_shared<Surrogate>(
-      model_yaml("type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\n"), OperatorShape::of(data),
-      NormalizerKinds{});
-  surrogate->fit_normalizers(data);
+  auto surrogate = fitted_surrogate("type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\n", data);
   std::map<std::string, torch::Tensor> before;
   for (const auto& p : surrogate->named_parameters(true)) before[p.key()] = p.value().detach().clone();
   auto options = OperatorTrainingOptions().epochs(3).batch_size(5).progress("none").freeze({"branch"});

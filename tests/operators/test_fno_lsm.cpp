@@ -8,6 +8,8 @@
 #include "operators/operator_training.h"
 #include "operators/surrogate.h"
 
+#include "tests/operators/helpers.h"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -17,7 +19,8 @@ using namespace physis::ops;
 
 namespace {
 
-config::Section model_yaml(const std::string& text) { return config::Section::load_string(text, "model.yaml"); }
+using physis::test::fitted_surrogate;
+using physis::test::model_yaml;
 
 // Samples on an n_x x n_y grid over the unit square: one random smooth field a (a few Fourier modes), its target
 // u = a + a_x (a smooth, nonlocal-in-space map), and a random mask.
@@ -212,9 +215,7 @@ TEST_CASE("fno and lsm model sections: unknown keys and data off one grid fail w
 TEST_CASE("a small FNO learns a smooth 2D operator", "[fno][train]") {
   auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
   auto [train, test] = grid_data({16, 16}, 60, 7).split(50);
-  auto surrogate = std::make_shared<Surrogate>(model_yaml("type: fno\nwidth: 8\nmodes: 4\nlayers: 2\nprojection_width: 16\n"),
-                                               OperatorShape::of(train), NormalizerKinds{});
-  surrogate->fit_normalizers(train);
+  auto surrogate = fitted_surrogate("type: fno\nwidth: 8\nmodes: 4\nlayers: 2\nprojection_width: 16\n", train);
   auto options = OperatorTrainingOptions().epochs(60).batch_size(10).progress("none");
   options.phase(PhaseOptions().optimizer("adam").lr(1e-2).schedule("cosine"));
   OperatorTraining run(surrogate, train, test, options, rt, "");

@@ -5,6 +5,8 @@
 #include "operators/hybrid.h"
 #include "operators/operator_training.h"
 #include "operators/surrogate.h"
+
+#include "tests/operators/helpers.h"
 #include "operators/transolver.h"
 
 #include <catch2/catch.hpp>
@@ -18,7 +20,8 @@ using namespace physis::ops;
 
 namespace {
 
-config::Section model_yaml(const std::string& text) { return config::Section::load_string(text, "model.yaml"); }
+using physis::test::fitted_surrogate;
+using physis::test::model_yaml;
 
 Extras with_params(const torch::Tensor& params) {
   Extras e;
@@ -221,11 +224,8 @@ TEST_CASE("transolver and hybrid surrogates save and load with identical outputs
 TEST_CASE("hybrid: the field and the history train jointly and the history metric is reported", "[transolver][train]") {
   auto rt = Runtime::create(RuntimeOptions().device("cpu").seed(0));
   auto [train, test] = design_data(48, 7).split(40);
-  auto surrogate = std::make_shared<Surrogate>(
-      model_yaml("type: hybrid\nwidth: 16\nlayers: 2\nheads: 2\nslices: 8\nbasis: 8\nbranch_hidden: [32]\n"
-                 "trunk_hidden: [32]\n"),
-      OperatorShape::of(train), NormalizerKinds{});
-  surrogate->fit_normalizers(train);
+  auto surrogate = fitted_surrogate(
+      "type: hybrid\nwidth: 16\nlayers: 2\nheads: 2\nslices: 8\nbasis: 8\nbranch_hidden: [32]\ntrunk_hidden: [32]\n", train);
   auto options = OperatorTrainingOptions().epochs(160).batch_size(10).eval_every(80).progress("none");
   options.phase(PhaseOptions().optimizer("adam").lr(3e-3).schedule("cosine"));
   const auto dir = std::filesystem::temp_directory_path() / "physis-test-hybrid-training";
