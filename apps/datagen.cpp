@@ -1,5 +1,5 @@
 // `physis datagen GENERATOR -o FILE`: generates an operator-learning dataset (antiderivative, darcy,
-// darcy-multigeometry, fea) and writes it atomically as .h5 or .pt; fea also writes a .vtu collection beside it.
+// darcy-multigeometry, fisher, fea) and writes it atomically as .h5 or .pt; fea also writes a .vtu collection beside it.
 #include "apps/commands.h"
 #include "core/build_config.h"
 #include "core/progress.h"
@@ -7,6 +7,7 @@
 #include "operators/datagen.h"
 #include "operators/dataset_io.h"
 #include "operators/fea_column.h"
+#include "operators/fisher.h"
 
 #include <unistd.h>
 
@@ -27,10 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> generators = {"antiderivative", "darcy", "darcy-multigeometry", "fea"};
+const std::vector<std::string> generators = {"antiderivative", "darcy", "darcy-multigeometry", "fisher", "fea"};
 
 struct DatagenArgs {
   std::string generator, output, progress = "auto", solver = "direct", geometry = "all", dtype = "float32";
+  std::string reaction = "all";
   int64_t samples = 0, resolution = 0, solve_resolution = 0, sensors = 100, queries = 100;
   bool random_queries = false;
   double length_scale = 0.2, log_std = 1.0, mesh_size = 3.0, shortening = 3.0;
@@ -44,11 +46,11 @@ struct DatagenArgs {
 // Options that only some generators read; giving one to another generator is a usage error.
 const std::map<std::string, std::set<std::string>> applies_to = {
     {"--sensors", {"antiderivative"}},      {"--queries", {"antiderivative"}},
-    {"--random-queries", {"antiderivative"}}, {"--length-scale", {"antiderivative"}},
-    {"--solve-resolution", {"darcy"}},      {"--resolution", {"darcy", "darcy-multigeometry"}},
+    {"--random-queries", {"antiderivative"}}, {"--length-scale", {"antiderivative", "fisher"}},
+    {"--solve-resolution", {"darcy"}},      {"--resolution", {"darcy", "darcy-multigeometry", "fisher"}},
     {"--solver", {"darcy", "darcy-multigeometry"}}, {"--geometry", {"darcy-multigeometry"}},
     {"--log-std", {"darcy-multigeometry"}}, {"--mesh-size", {"fea"}}, {"--shortening", {"fea"}},
-    {"--increments", {"fea"}}, {"--ccx", {"fea"}}};
+    {"--increments", {"fea"}}, {"--ccx", {"fea"}}, {"--reaction", {"fisher"}}};
 
 volatile std::sig_atomic_t interrupted = 0;
 
@@ -89,6 +91,13 @@ ops::Dataset generate(const DatagenArgs& a, const ops::GenerationProgress& progr
     if (a.resolution > 0) o.output_resolution(a.resolution);
     o.solve_resolution(a.solve_resolution > 0 ? a.solve_resolution : o.output_resolution());
     return ops::generate_darcy(o.solver(a.solver).seed(a.seed).dtype(dtype), progress);
+  }
+  if (a.generator == "fisher") {
+    ops::FisherOptions o;
+    if (a.samples > 0) o.samples(a.samples);
+    if (a.resolution > 0) o.points(a.resolution);
+    if (a.options.at("--length-scale")->count()) o.length_scale(a.length_scale);
+    return ops::generate_fisher(o.reaction(a.reaction).seed(a.seed).dtype(dtype), progress);
   }
   ops::DarcyMultiGeometryOptions o;
   if (a.samples > 0) o.samples(a.samples);
@@ -235,14 +244,14 @@ int run_datagen(const DatagenArgs& a) {
 
 Command add_datagen(CLI::App& app) {
   auto a = std::make_shared<DatagenArgs>();
-  app.add_option("generator", a->generator, "antiderivative, darcy, darcy-multigeometry or fea (see docs/datagen.md)")
+  app.add_option("generator", a->generator, "antiderivative, darcy, darcy-multigeometry, fisher or fea (see docs/datagen.md)")
       ->required()
       ->check(CLI::IsMember(generators));
   app.add_option("-o,--output", a->output,
                  "Dataset file to write: .h5/.hdf5 (HDF5) or .pt (LibTorch); fea also takes a folder")
       ->required();
   app.add_option("--samples", a->samples,
-                 "Number of samples (default: antiderivative 1000, darcy and darcy-multigeometry 1200, fea 250)")
+                 "Number of samples (default: antiderivative and fisher 1000, darcy and darcy-multigeometry 1200, fea 250)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
   app.add_option("--seed", a->seed, "Random seed; sample i depends only on the seed and i")->capture_default_str();
   app.add_option("--dtype", a->dtype, "float32 or float64 for the stored tensors")
@@ -261,11 +270,13 @@ Command add_datagen(CLI::App& app) {
                        ->capture_default_str();
   o["--random-queries"] =
       app.add_flag("--random-queries", a->random_queries, "antiderivative: uniform random query points per sample");
-  o["--length-scale"] = app.add_option("--length-scale", a->length_scale, "antiderivative: RBF length scale of u")
-                            ->check(CLI::PositiveNumber)
-                            ->capture_default_str();
+  o["--length-scale"] = app.add_option("--length-scale", a->length_scale,
+                                       "antiderivative: RBF length scale of u (default 0.2); fisher: of u0's field "
+                                       "(default 0.1)")
+                            ->check(CLI::PositiveNumber);
   o["--resolution"] = app.add_option("--resolution", a->resolution,
-                                     "darcy: output grid (default 85); darcy-multigeometry: grid (default 100)")
+                                     "darcy: output grid (default 85); darcy-multigeometry: grid (default 100); fisher: x "
+                                     "points (default 100)")
                           ->check(CLI::Range(3, 100000));
   o["--solve-resolution"] =
       app.add_option("--solve-resolution", a->solve_resolution,
@@ -292,6 +303,10 @@ Command add_datagen(CLI::App& app) {
   o["--increments"] = app.add_option("--increments", a->increments, "fea: load fractions stored in the history")
                           ->check(CLI::Range(int64_t{1}, int64_t{1000}))
                           ->capture_default_str();
+  o["--reaction"] = app.add_option("--reaction", a->reaction,
+                                   "fisher: logistic (c (u - u^2)), cubic (c (u - u^3)) or all (the two in turn)")
+                        ->check(CLI::IsMember({"logistic", "cubic", "all"}))
+                        ->capture_default_str();
   o["--ccx"] = app.add_option("--ccx", a->ccx, "fea: the CalculiX executable (default: $PHYSIS_CCX, else ccx on PATH)");
   return [a]() { return run_datagen(*a); };
 }

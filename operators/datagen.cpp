@@ -22,8 +22,7 @@ namespace {
 const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
 
 using detail::generate_samples;
-
-struct NoState {};
+using detail::NoState;
 
 // Every `stride`-th row and column of a [n, n] grid field, flattened x fastest to [m * m, 1].
 torch::Tensor subsample(const torch::Tensor& grid, int64_t stride) {
@@ -171,6 +170,12 @@ torch::Tensor darcy_geometry_mask(DarcyGeometry geometry, int64_t n) {
   return darcy_geometry(geometry)->inside(points).reshape({n, n}).to(torch::kFloat32);
 }
 
+torch::Tensor darcy_geometry_distance(DarcyGeometry geometry, int64_t n) {
+  auto points = grid_coordinates({n, n}, {0, 0}, {1, 1}).to(torch::kFloat64);
+  auto phi = darcy_geometry(geometry)->distance(points).clamp_min(0).reshape({n, n});
+  return phi * darcy_geometry_mask(geometry, n).to(torch::kFloat64);
+}
+
 double darcy_geometry_area(DarcyGeometry geometry) {
   switch (geometry) {
     case DarcyGeometry::square: return 1.0;
@@ -190,8 +195,11 @@ Dataset generate_darcy_multigeometry(const DarcyMultiGeometryOptions& options, c
     throw std::runtime_error("darcy-multigeometry: this physis build lacks Eigen, which the Darcy solver needs; "
                              "install Eigen 3.3+ and reconfigure with -DPHYSIS_EIGEN=ON");
   const int64_t kinds = static_cast<int64_t>(darcy_geometry_names().size());
-  std::vector<torch::Tensor> masks;
-  for (int64_t g = 0; g < kinds; ++g) masks.push_back(darcy_geometry_mask(static_cast<DarcyGeometry>(g), n));
+  std::vector<torch::Tensor> masks, distances;
+  for (int64_t g = 0; g < kinds; ++g) {
+    masks.push_back(darcy_geometry_mask(static_cast<DarcyGeometry>(g), n));
+    distances.push_back(darcy_geometry_distance(static_cast<DarcyGeometry>(g), n));
+  }
   const FnoGaussianField field(n, FnoGaussianFieldOptions().alpha(options.alpha()).tau(options.tau()));
   const double scale = options.log_std() / field.pointwise_std();
   const auto source = torch::ones({n, n}, f64);
@@ -207,7 +215,9 @@ Dataset generate_darcy_multigeometry(const DarcyMultiGeometryOptions& options, c
     const auto& mask = masks[g];
     Sample sample;
     sample.coords = coords;
-    sample.fields = torch::stack({log_a * mask, mask.to(torch::kFloat64)}, -1).reshape({-1, 2}).to(options.dtype());
+    sample.fields = torch::stack({log_a * mask, mask.to(torch::kFloat64), distances[g]}, -1)
+                        .reshape({-1, 3})
+                        .to(options.dtype());
     sample.targets = u.reshape({-1, 1}).to(options.dtype());
     sample.mask = mask.reshape({-1}).to(options.dtype());
     sample.params = torch::zeros({kinds}, options.dtype());
@@ -219,7 +229,7 @@ Dataset generate_darcy_multigeometry(const DarcyMultiGeometryOptions& options, c
   data.samples = generate_samples(options.samples(), make_solvers, make, progress);
   data.grid_shape = {n, n};
   data.coordinate_names = {"x", "y"};
-  data.field_names = {"log_a", "mask"};
+  data.field_names = {"log_a", "mask", "distance"};
   data.target_names = {"u"};
   data.param_names = darcy_geometry_names();
   data.source = "darcy-multigeometry";

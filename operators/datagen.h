@@ -66,6 +66,9 @@ const std::vector<std::string>& darcy_geometry_names();  // square, circle, tria
 DarcyGeometry parse_darcy_geometry(const std::string& name);  // throws std::invalid_argument listing the names
 // [n, n] float (1 = the closed domain, 0 outside) of a geometry on the n x n vertex grid over [0, 1]^2.
 torch::Tensor darcy_geometry_mask(DarcyGeometry geometry, int64_t n);
+// [n, n] float64: the geometry's approximate distance function (geometry layer, 0 on its boundary) on the same
+// vertices, 0 outside the mask. A model's `output_factor` takes it to make predictions vanish on the boundary.
+torch::Tensor darcy_geometry_distance(DarcyGeometry geometry, int64_t n);
 // The exact area of a geometry.
 double darcy_geometry_area(DarcyGeometry geometry);
 

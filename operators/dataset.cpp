@@ -104,6 +104,8 @@ void Dataset::validate() const {
         fail(i, "fields " + describe(s.fields) + " do not match " +
                     (s.field_coords.defined() ? "field_coords " + describe(s.field_coords) : "coords " + describe(s.coords)));
     }
+    if (s.field_coords.defined() && (s.field_coords.dim() != 2 || s.field_coords.size(1) != s.coords.size(1)))
+      fail(i, "field_coords " + describe(s.field_coords) + " must be [S, d] with the d of coords " + describe(s.coords));
     if (s.params.defined() && s.params.numel() != first.params.numel()) fail(i, "number of params differs from sample 0");
     if (s.mask.defined() && (s.mask.dim() != 1 || s.mask.size(0) != n)) fail(i, "mask must be [N]");
     if (s.history.defined() && (s.history.dim() != 2 || !s.times.defined() || s.history.size(0) != s.times.size(0)))

@@ -32,7 +32,7 @@ std::string design_name(int64_t design) {
   return name;
 }
 
-struct NoState {};  // a design needs nothing kept between designs: Gmsh and ccx start afresh for each
+using detail::NoState;  // a design needs nothing kept between designs: Gmsh and ccx start afresh for each
 
 // One design's outcome: a sample and its mesh, or why it failed.
 struct Outcome {

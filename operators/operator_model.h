@@ -47,6 +47,7 @@ struct OperatorShape {
   std::vector<int64_t> grid_shape;  // {n_x, n_y, ...} when the data lie on one regular grid
   bool aligned = false;
   bool has_mask = false;
+  std::vector<std::string> field_names;  // names of the f field channels (empty in descriptions saved before them)
 
   static OperatorShape of(const Dataset& data);
   // Throws DatasetError naming `source` when data of shape `data` cannot go through a model built for this shape.

@@ -140,7 +140,9 @@ LossTerms OperatorTraining::loss(int64_t step) {
     terms.emplace_back("rel_l2",
                        relative_l2_per_sample(surrogate_->decode(out.field, batch), batch.targets, weights).mean());
   else
-    terms.emplace_back("mse", weighted_mean_square(out.field, surrogate_->encode_targets(batch.targets), weights));
+    // In normalised units, of the prediction as decoded (an output factor applies in physical units).
+    terms.emplace_back("mse", weighted_mean_square(surrogate_->encode_targets(surrogate_->decode(out.field, batch)),
+                                                   surrogate_->encode_targets(batch.targets), weights));
   if (out.history.defined()) {
     auto history = relative
                        ? relative_l2_per_sample(surrogate_->decode_history(out.history), batch.history, {}).mean()

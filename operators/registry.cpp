@@ -8,6 +8,7 @@
 #include "operators/lsm.h"
 #include "operators/transolver.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -45,7 +46,7 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
       .grid_shape(shape.grid_shape)
       .field_channels(shape.field_channels)
       .params(shape.param_count)
-      .mask_output(s.get<bool>("mask_output", multi_task));
+      .mask_output(s.get<bool>("mask_output", multi_task && shape.has_mask));
   o.basis(s.get<int64_t>("basis", o.basis()));
   o.branch_hidden(s.get<std::vector<int64_t>>("branch_hidden", o.branch_hidden()));
   o.trunk_hidden(s.get<std::vector<int64_t>>("trunk_hidden", o.trunk_hidden()));
@@ -58,6 +59,9 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
   if (o.basis() <= 0) s.fail_at("basis", "basis must be positive");
   if (o.trunk_fourier_features() < 0) s.fail_at("trunk_fourier_features", "trunk_fourier_features must be >= 0");
   if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
+  if (multi_task && shape.param_count == 0 && !shape.has_mask)
+    s.fail("mt-deeponet tells tasks apart by their coefficient vectors (params) or geometry masks; the dataset has "
+           "neither (use type: deeponet)");
   s.finish();
   return handle_of(DeepONet(o), multi_task ? "mt-deeponet" : "deeponet", o.mask_output());
 }
@@ -195,7 +199,22 @@ OperatorHandle make_operator(const config::Section& section, const OperatorShape
   const auto found = factories().find(type);
   if (found == factories().end())
     section.fail_at("type", "unknown model type '" + type + "': expected one of " + join(operator_types(), ", "));
-  return found->second(section, shape);
+  int64_t factor = -1;
+  if (const auto name = section.get_optional<std::string>("output_factor")) {
+    const auto& names = shape.field_names;
+    const auto at = std::find(names.begin(), names.end(), *name);
+    if (at == names.end())
+      section.fail_at("output_factor", "output_factor '" + *name + "' is not a field of the data" +
+                                           (names.empty() ? std::string(" (it has no named fields)")
+                                                          : "; its fields are " + join(names, ", ")));
+    if (shape.sensors == 0)
+      section.fail_at("output_factor", "output_factor needs the fields on the query points (the same number of "
+                                       "points in every sample)");
+    factor = at - names.begin();
+  }
+  auto handle = found->second(section, shape);
+  handle.output_factor = factor;
+  return handle;
 }
 
 OperatorShape OperatorShape::of(const Dataset& data) {
@@ -209,6 +228,7 @@ OperatorShape OperatorShape::of(const Dataset& data) {
   s.grid_shape = data.grid_shape;
   s.aligned = data.aligned();
   s.has_mask = first.mask.defined();
+  s.field_names = data.field_names;
   s.history_channels = first.history.defined() ? first.history.size(1) : 0;
   if (first.fields.defined()) {
     s.sensors = first.fields.size(0);

@@ -33,6 +33,9 @@ class SingleThreadedTorch {
   int previous_;
 };
 
+// The state of generators whose samples need nothing kept from one sample to the next.
+struct NoState {};
+
 // results[i] = make(state, i) for i < count, on one worker thread per intra-op thread, each with its own State
 // (from make_state()) and taking the next index from a shared counter. The calling thread reports progress as
 // samples complete; if `progress` throws or a worker fails, the workers stop after their current sample and the

@@ -98,6 +98,11 @@ torch::Tensor Surrogate::decode(const torch::Tensor& normalized, const Batch& ba
   auto out = targets_norm_->decode(normalized);
   // The mask goes on after decoding: a normalised zero is the mean, not zero.
   if (handle_.mask_output && batch.mask.defined()) out = out * batch.mask.unsqueeze(-1);
+  if (handle_.output_factor >= 0) {
+    TORCH_CHECK(batch.fields.defined() && batch.fields.size(1) == out.size(1) && !batch.field_coords.defined(),
+                "output_factor: the fields must lie on the query points");
+    out = out * batch.fields.select(-1, handle_.output_factor).unsqueeze(-1);
+  }
   if (batch.valid.defined()) out = out * batch.valid.unsqueeze(-1);
   return out;
 }
@@ -149,6 +154,7 @@ void Surrogate::save(const std::filesystem::path& dir) const {
   out << YAML::Key << "aligned" << YAML::Value << shape_.aligned;
   out << YAML::Key << "has_mask" << YAML::Value << shape_.has_mask;
   if (shape_.history_channels > 0) out << YAML::Key << "history_channels" << YAML::Value << shape_.history_channels;
+  if (!shape_.field_names.empty()) out << YAML::Key << "field_names" << YAML::Value << YAML::Flow << shape_.field_names;
   out << YAML::EndMap;
   out << YAML::Key << "normalize" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "coords" << YAML::Value << normalizer_kind_name(kinds_.coords);
@@ -185,6 +191,7 @@ std::shared_ptr<Surrogate> Surrogate::load(const std::filesystem::path& dir) {
   shape.aligned = s.get<bool>("aligned");
   shape.has_mask = s.get<bool>("has_mask");
   shape.history_channels = s.get<int64_t>("history_channels", 0);
+  shape.field_names = s.get<std::vector<std::string>>("field_names", {});
   s.finish();
   auto kinds = NormalizerKinds::from_config(root.child("normalize"));
   auto surrogate = std::make_shared<Surrogate>(root.child("model"), shape, kinds);

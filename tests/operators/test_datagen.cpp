@@ -4,6 +4,7 @@
 
 #include "operators/darcy.h"
 #include "operators/datagen.h"
+#include "operators/fisher.h"
 #include "operators/dataset_io.h"
 #include "operators/grf.h"
 
@@ -214,7 +215,7 @@ TEST_CASE("multi-geometry Darcy dataset: masks, one-hot ids, zero outside, deter
   auto options = DarcyMultiGeometryOptions().samples(4).resolution(n).seed(3);
   auto data = generate_darcy_multigeometry(options);
   REQUIRE_NOTHROW(data.validate());
-  REQUIRE(data.field_names == std::vector<std::string>{"log_a", "mask"});
+  REQUIRE(data.field_names == std::vector<std::string>{"log_a", "mask", "distance"});
   REQUIRE(data.param_names == darcy_geometry_names());
   for (int64_t i = 0; i < data.size(); ++i) {
     const Sample& s = data.samples[i];
@@ -223,6 +224,11 @@ TEST_CASE("multi-geometry Darcy dataset: masks, one-hot ids, zero outside, deter
     auto expected_mask = darcy_geometry_mask(static_cast<DarcyGeometry>(i % 3), n).reshape({-1});
     REQUIRE(torch::equal(s.mask, expected_mask));
     REQUIRE(torch::equal(s.fields.select(1, 1), s.mask));
+    // The distance channel: zero outside and on the domain's edge, positive inside.
+    auto distance = s.fields.select(1, 2);
+    REQUIRE((distance * (1 - s.mask)).abs().max().item<float>() == 0.0f);
+    REQUIRE(distance.reshape({n, n})[n / 2][n / 2].item<float>() > 0.05f);
+    REQUIRE(std::abs(distance.reshape({n, n})[0][n / 2].item<float>()) < 1e-6f);
     REQUIRE((s.targets.squeeze(1) * (1 - s.mask)).abs().max().item<float>() == 0.0f);
     REQUIRE(s.targets.max().item<float>() > 0.0f);
   }
@@ -253,4 +259,75 @@ TEST_CASE("generated datasets round trip through write_dataset and read_dataset"
     REQUIRE(torch::equal(back.samples[i].mask, data.samples[i].mask));
     REQUIRE(torch::equal(back.samples[i].params, data.samples[i].params));
   }
+}
+
+TEST_CASE("Fisher solver: a uniform state follows each reaction's exact solution", "[datagen][fisher]") {
+  const double u0 = 0.2, a = 2.0;
+  const auto options = FisherSolverOptions().times(6).steps(500);
+  auto t = torch::linspace(0, 1, 6, torch::kFloat64).unsqueeze(1);
+  auto growth = torch::exp(a * t);
+  auto logistic = solve_fisher(torch::full({8}, u0, torch::kFloat64), {a, 0}, options);
+  auto cubic = solve_fisher(torch::full({8}, u0, torch::kFloat64), {0, a}, options);
+  auto logistic_exact = u0 * growth / (1 - u0 + u0 * growth);
+  auto cubic_exact = u0 * growth / torch::sqrt(1 - u0 * u0 + u0 * u0 * growth * growth);
+  REQUIRE((logistic - logistic_exact).abs().max().item<double>() < 1e-9);
+  REQUIRE((cubic - cubic_exact).abs().max().item<double>() < 1e-9);
+  // The two forms differ: the cubic one grows faster.
+  REQUIRE((cubic - logistic).select(0, 5).min().item<double>() > 0.05);
+}
+
+TEST_CASE("Fisher solver: Fourier modes diffuse exactly and the splitting is second order", "[datagen][fisher]") {
+  const int64_t n = 32;
+  auto x = torch::arange(n, torch::kFloat64) / n;
+  auto mode = torch::cos(2 * M_PI * 3 * x);
+  const double d = 0.01;
+  auto diffused = solve_fisher(mode, {0, 0}, FisherSolverOptions().diffusion(d).times(2).steps(7));
+  REQUIRE((diffused[1] - std::exp(-d * std::pow(6 * M_PI, 2)) * mode).abs().max().item<double>() < 1e-13);
+
+  auto u0 = 0.5 + 0.3 * torch::sin(2 * M_PI * x) + 0.1 * torch::cos(4 * M_PI * x);
+  auto at_end = [&](int64_t steps) {
+    return solve_fisher(u0, {2.0, 1.0}, FisherSolverOptions().diffusion(0.02).times(2).steps(steps))[1];
+  };
+  auto reference = at_end(2560);
+  const double e1 = (at_end(20) - reference).abs().max().item<double>();
+  const double e2 = (at_end(40) - reference).abs().max().item<double>();
+  const double e3 = (at_end(80) - reference).abs().max().item<double>();
+  INFO("errors " << e1 << " " << e2 << " " << e3);
+  REQUIRE(e1 > 0);
+  REQUIRE(e1 / e2 == Approx(4).margin(0.4));
+  REQUIRE(e2 / e3 == Approx(4).margin(0.4));
+  REQUIRE_THROWS_WITH(solve_fisher(u0, {1, 0}, FisherSolverOptions().times(4).steps(10)),
+                      Catch::Contains("multiple of times - 1"));
+}
+
+TEST_CASE("Fisher dataset: coefficient vectors, tasks in turn, layout and determinism", "[datagen][fisher]") {
+  auto options = FisherOptions().samples(6).points(16).solver(FisherSolverOptions().times(5).steps(20)).seed(2);
+  auto data = generate_fisher(options);
+  REQUIRE_NOTHROW(data.validate());
+  REQUIRE(data.aligned());
+  REQUIRE(data.param_names == std::vector<std::string>{"c_logistic", "c_cubic"});
+  REQUIRE(data.grid_shape == std::vector<int64_t>{16, 5});
+  for (int64_t i = 0; i < data.size(); ++i) {
+    const Sample& s = data.samples[i];
+    REQUIRE(s.fields.sizes() == torch::IntArrayRef({16, 1}));
+    REQUIRE(s.coords.sizes() == torch::IntArrayRef({80, 2}));
+    REQUIRE(s.fields.min().item<float>() > 0.0f);
+    REQUIRE(s.fields.max().item<float>() < 1.0f);
+    // Task i % 2: one coefficient in [1, 3], the other zero.
+    const auto rate = s.params[i % 2].item<float>();
+    REQUIRE(rate >= 1.0f);
+    REQUIRE(rate <= 3.0f);
+    REQUIRE(s.params[1 - i % 2].item<float>() == 0.0f);
+    // The first time row is u0, on the sensors' x; later rows grow toward 1.
+    REQUIRE(torch::equal(s.targets.slice(0, 0, 16), s.fields));
+    REQUIRE(torch::equal(s.coords.slice(0, 0, 16), s.field_coords));
+    REQUIRE(s.targets.slice(0, 64).mean().item<float>() > s.fields.mean().item<float>());
+  }
+  auto [one, two] = at_one_and_two_threads([&] { return generate_fisher(options); });
+  REQUIRE(identical(one, data));
+  REQUIRE(identical(one, two));
+  auto cubic = generate_fisher(FisherOptions(options).reaction("cubic"));
+  for (const auto& s : cubic.samples) REQUIRE(s.params[0].item<float>() == 0.0f);
+  REQUIRE_THROWS_WITH(generate_fisher(FisherOptions(options).reaction("quadratic")),
+                      Catch::Contains("logistic, cubic or all"));
 }

@@ -133,6 +133,9 @@ TEST_CASE("physis datasets round trip exactly, aligned and ragged", "[io][datase
     REQUIRE(raw.at("samples/000001/coords").sizes() == torch::IntArrayRef({7, 3}));
     REQUIRE(raw.count("samples/000000/params") == 0);
   }
+  Dataset flat = ragged_dataset();
+  flat.samples[1].field_coords = torch::rand({5, 2});  // sensors of another dimension than the query points
+  REQUIRE_THROWS_WITH(flat.validate(), Contains("field_coords [5, 2]") && Contains("with the d of coords [7, 3]"));
   REQUIRE_THROWS_WITH(write_dataset(aligned_dataset(), scratch("data.csv")), Contains(".h5/.hdf5 or .pt/.pth"));
   REQUIRE_THROWS_WITH(read_dataset(fixture("tensors.pt")), Contains("not a physis dataset"));
 }

@@ -135,6 +135,40 @@ TEST_CASE("MT-DeepONet: predictions are exactly zero outside the geometry", "[de
   REQUIRE(out.squeeze(-1).index({~outside}).abs().min().item<double>() > 0.0);
 }
 
+TEST_CASE("an output factor multiplies predictions by a raw field channel and survives save and load", "[deeponet]") {
+  torch::manual_seed(4);
+  Dataset d;
+  const std::vector<int64_t> grid{8, 6};
+  auto coords = grid_coordinates(grid, {0, 0}, {1, 1});
+  // A distance-like channel: zero on the grid's edge, positive inside.
+  auto x = coords.select(1, 0), y = coords.select(1, 1);
+  auto distance = x * (1 - x) * y * (1 - y);
+  for (int i = 0; i < 4; ++i)
+    d.samples.push_back({coords, (torch::randn({48}) * distance).unsqueeze(1),
+                         torch::stack({torch::randn({48}), distance}, 1), {}, {}, {}});
+  d.grid_shape = grid;
+  d.field_names = {"a", "distance"};
+  d.validate();
+  const std::string plain = "type: deeponet\nbasis: 4\ncnn_channels: [4]\nbranch_hidden: [8]\ntrunk_hidden: [8]\n";
+  torch::manual_seed(5);
+  auto with = fitted_surrogate(plain + "output_factor: distance\n", d);
+  torch::manual_seed(5);
+  auto without = fitted_surrogate(plain, d);
+  auto batch = d.all();
+  auto out = with->predict(batch);
+  auto edge = distance == 0;
+  REQUIRE(edge.any().item<bool>());
+  REQUIRE(out.index({torch::indexing::Slice(), edge}).abs().max().item<double>() == 0.0);
+  REQUIRE(torch::allclose(out, without->predict(batch) * distance.view({1, -1, 1})));
+  const auto dir = std::filesystem::temp_directory_path() / "physis-test-output-factor";
+  std::filesystem::remove_all(dir);
+  with->save(dir);
+  REQUIRE(torch::equal(Surrogate::load(dir)->predict(batch), out));
+  std::filesystem::remove_all(dir);
+  REQUIRE_THROWS_WITH(fitted_surrogate(plain + "output_factor: dist\n", d),
+                      Catch::Contains("model.yaml:6") && Catch::Contains("a, distance"));
+}
+
 TEST_CASE("surrogate save and load give identical outputs, bad model sections fail with a location", "[deeponet]") {
   auto d = antiderivative_data(8, 4);
   Surrogate s(model_yaml("type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\nactivation: tanh\n"),
