@@ -32,10 +32,13 @@ OperatorHandle handle_of(Holder holder, const std::string& type, bool mask_outpu
 
 // DeepONet, and MT-DeepONet: the same network with the geometry mask on its output and task parameters in its branch.
 OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shape, bool multi_task) {
-  const std::string branch = s.get<std::string>("branch", shape.grid_shape.size() == 2 ? "cnn" : "mlp");
+  // A cnn branch reads the fields as an image: they must lie on the 2-D grid's points.
+  const bool fields_on_grid = shape.grid_shape.size() == 2 &&
+                              shape.sensors == shape.grid_shape[0] * shape.grid_shape[1];
+  const std::string branch = s.get<std::string>("branch", fields_on_grid ? "cnn" : "mlp");
   if (branch != "mlp" && branch != "cnn") s.fail_at("branch", "branch must be mlp or cnn");
-  if (branch == "cnn" && shape.grid_shape.size() != 2)
-    s.fail_at("branch", "a cnn branch needs data on one 2D grid; use branch: mlp");
+  if (branch == "cnn" && !fields_on_grid)
+    s.fail_at("branch", "a cnn branch needs input fields on one 2D grid; use branch: mlp");
   if (shape.field_channels == 0 && shape.param_count == 0)
     s.fail("DeepONet needs input fields or params for its branch; the dataset has neither");
   if (branch == "mlp" && shape.field_channels > 0 && shape.sensors == 0)

@@ -53,4 +53,21 @@ expect 1 "truncated dataset" -- "$physis" train-operator truncated.yaml --output
 expect 1 "predict with a mismatched dataset" -- "$physis" predict run --data other.h5
 check err.txt "expects 20"
 expect 2 "predict on a missing run" -- "$physis" predict no_such_run
+
+# Tasks as coefficient vectors: the Fisher generator and an MT-DeepONet with an MLP branch over u0 and c.
+expect 0 "datagen fisher" -- "$physis" datagen fisher --samples 12 --resolution 16 --output fisher.h5 --progress none
+check out.txt "generated 12 samples"
+expect 2 "a darcy option on fisher" -- "$physis" datagen fisher --geometry cross --output f2.h5
+cat > fisher.yaml <<'YAML'
+data: {file: fisher.h5}
+split: {train: 10, test: 2}
+model: {type: mt-deeponet, basis: 8, branch_hidden: [16], trunk_hidden: [16]}
+training: {epochs: 2, batch_size: 5}
+YAML
+expect 0 "mt-deeponet on fisher" -- "$physis" train-operator fisher.yaml --output fisher_run --progress none
+check out.txt "test: mean relative L2"
+sed 's/basis: 8/basis: 8, output_factor: u1/' fisher.yaml > bad_factor.yaml
+expect 1 "an output factor that is not a field" -- "$physis" train-operator bad_factor.yaml --output r7
+check err.txt "bad_factor.yaml:3:"
+check err.txt "its fields are u0"
 exit $fail

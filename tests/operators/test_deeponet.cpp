@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/runtime.h"
 #include "operators/deeponet.h"
+#include "operators/fisher.h"
 #include "operators/operator_training.h"
 #include "operators/surrogate.h"
 
@@ -167,6 +168,19 @@ TEST_CASE("an output factor multiplies predictions by a raw field channel and su
   std::filesystem::remove_all(dir);
   REQUIRE_THROWS_WITH(fitted_surrogate(plain + "output_factor: dist\n", d),
                       Catch::Contains("model.yaml:6") && Catch::Contains("a, distance"));
+}
+
+TEST_CASE("MT-DeepONet with task coefficients: an mlp branch by default when the fields are off the grid", "[deeponet]") {
+  auto data = generate_fisher(FisherOptions().samples(4).points(8).solver(FisherSolverOptions().times(3).steps(4)));
+  auto surrogate = fitted_surrogate("type: mt-deeponet\nbasis: 4\nbranch_hidden: [8]\ntrunk_hidden: [8]\n", data);
+  auto batch = data.all();
+  REQUIRE(surrogate->predict(batch).sizes() == torch::IntArrayRef({4, 24, 1}));
+  // The task coefficients reach the branch: another coefficient vector gives another prediction.
+  auto swapped = batch;
+  swapped.params = batch.params.flip({1});
+  REQUIRE_FALSE(torch::allclose(surrogate->predict(swapped), surrogate->predict(batch)));
+  REQUIRE_THROWS_WITH(fitted_surrogate("type: mt-deeponet\nbranch: cnn\n", data),
+                      Catch::Contains("model.yaml:2") && Catch::Contains("input fields on one 2D grid"));
 }
 
 TEST_CASE("surrogate save and load give identical outputs, bad model sections fail with a location", "[deeponet]") {
