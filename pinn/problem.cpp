@@ -58,6 +58,44 @@ ConditionKind parse_kind(const Section& s) {
   return it->second;
 }
 
+// Where on the boundary: pieces by name (`on: outer` or a list) and/or a predicate (`where: "x == 0"`); with
+// neither, the whole boundary. Returns the selection as text for names and messages.
+std::string parse_selector(const Section& s, const Problem& p, geometry::BoundarySelector& selector) {
+  std::string where;
+  if (s.has("on")) {
+    if (s.node()["on"].IsSequence())
+      selector.pieces = s.get<std::vector<std::string>>("on");
+    else
+      selector.pieces = {s.get<std::string>("on")};
+    const auto known = p.domain->boundary_names();
+    for (const auto& piece : selector.pieces)
+      if (std::find(known.begin(), known.end(), piece) == known.end())
+        s.fail_at("on", "no boundary piece named '" + piece + "'; this geometry's pieces: " + join(known));
+    where = join(selector.pieces, "+");
+  }
+  if (s.has("where")) {
+    auto predicate = parse_key(s, "where", p.symbols);
+    selector.predicate = [predicate](const torch::Tensor& x) { return evaluate_on_points(predicate, x) != 0; };
+    where += (where.empty() ? "" : "&") + std::string("where");
+  }
+  return where.empty() ? "boundary" : where;
+}
+
+IntegralSpec parse_integral(const Section& s, const Problem& p) {
+  IntegralSpec integral;
+  integral.name = s.get<std::string>("name");
+  if (integral.name.empty() || integral.name.find_first_of(" ,\"") != std::string::npos)
+    s.fail_at("name", "an integral's name must be one word (it names a column of history.csv)");
+  if (p.transient()) s.fail("boundary integrals are for steady problems (a transient one would need a time)");
+  parse_selector(s, p, integral.selector);
+  integral.integrand = parse_key(s, "expression", p.symbols);
+  integral.points = s.get<int64_t>("points", integral.points);
+  if (integral.points < 100) s.fail_at("points", "an integral needs at least 100 points");
+  integral.reference = s.get_optional<double>("reference");
+  s.finish();
+  return integral;
+}
+
 void parse_condition(const Section& s, Problem& p, std::size_t index) {
   Condition c;
   c.kind = parse_kind(s);
@@ -79,28 +117,7 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
     if (c.output < 0) s.fail_at("output", "unknown output '" + output + "'");
   }
 
-  // Where: boundary pieces by name (`on: outer` or a list) and/or a predicate (`where: "x == 0"`).
-  if (boundary || c.kind == ConditionKind::periodic) {
-    if (s.has("on")) {
-      const auto& on = s.node()["on"];
-      if (on.IsSequence())
-        c.selector.pieces = s.get<std::vector<std::string>>("on");
-      else
-        c.selector.pieces = {s.get<std::string>("on")};
-      const auto known = p.domain->boundary_names();
-      for (const auto& piece : c.selector.pieces)
-        if (std::find(known.begin(), known.end(), piece) == known.end()) {
-          s.fail_at("on", "no boundary piece named '" + piece + "'; this geometry's pieces: " + join(known));
-        }
-      c.where = join(c.selector.pieces, "+");
-    }
-    if (s.has("where")) {
-      auto predicate = parse_key(s, "where", p.symbols);
-      c.selector.predicate = [predicate](const torch::Tensor& x) { return evaluate_on_points(predicate, x) != 0; };
-      c.where += (c.where.empty() ? "" : "&") + std::string("where");
-    }
-    if (c.where.empty()) c.where = "boundary";
-  }
+  if (boundary || c.kind == ConditionKind::periodic) c.where = parse_selector(s, p, c.selector);
 
   const std::string& u = p.symbols.outputs[c.output];
   auto value_text = [&]() { return "(" + expression_text(s, "value") + ")"; };
@@ -369,6 +386,13 @@ Problem Problem::from_section(const Section& root) {
     p.output.grid = out->get<std::vector<int64_t>>("grid", {});
     p.output.times = out->get<int64_t>("times", p.output.times);
     p.output.plots = out->get<bool>("plots", true);
+    if (out->has("integrals"))
+      for (const auto& item : out->items("integrals")) {
+        p.output.integrals.push_back(parse_integral(item, p));
+        for (std::size_t k = 0; k + 1 < p.output.integrals.size(); ++k)
+          if (p.output.integrals[k].name == p.output.integrals.back().name)
+            item.fail_at("name", "a second integral named '" + p.output.integrals.back().name + "'");
+      }
     out->finish();
   }
   if (p.output.grid.empty()) p.output.grid.assign(p.space->dim(), p.space->dim() == 3 ? 41 : 101);

@@ -60,10 +60,21 @@ struct SamplingSpec {
   std::optional<StochasticLaplacian> stochastic_laplacian;
 };
 
+// A boundary integral of a formula of the outputs, their derivatives and the normals (e.g. the drag on a body:
+// the traction integrated over its wall), reported with the reference metrics.
+struct IntegralSpec {
+  std::string name;
+  geometry::BoundarySelector selector;
+  Expression integrand;
+  int64_t points = 20000;            // quadrature points on the selection
+  std::optional<double> reference;   // a published value: the relative error is reported too
+};
+
 struct OutputSpec {
   std::vector<int64_t> grid;  // points per spatial axis of the output grid
   int64_t times = 11;         // time slices written for transient problems
   bool plots = true;
+  std::vector<IntegralSpec> integrals;
 };
 
 class Problem {

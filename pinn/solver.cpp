@@ -61,6 +61,64 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   }
   sample();
   load_reference();
+  prepare_integrals();
+}
+
+void Solver::prepare_integrals() {
+  const auto& p = problem_;
+  for (const auto& integral : p.output.integrals) {
+    // Quasi-random points over the whole boundary (by length/area), so that the selection's share of them
+    // estimates its measure; the same points every run.
+    // More points until the selection holds at least `points` of them.
+    int64_t total = 4 * integral.points, count = 0;
+    geometry::BoundaryPoints all;
+    torch::Tensor selected;
+    for (;;) {
+      geometry::Sampler sobol(geometry::SamplerOptions().kind(geometry::SamplerKind::sobol).seed(0), torch::kFloat64);
+      all = p.domain->sample_boundary(total, sobol);
+      selected = geometry::select_boundary(all, integral.selector);
+      count = selected.sum().item<int64_t>();
+      if (count >= integral.points || total >= 10000000) break;
+      total = std::min<int64_t>(10000000, static_cast<int64_t>(1.2 * static_cast<double>(total) *
+                                                               static_cast<double>(integral.points) /
+                                                               static_cast<double>(std::max<int64_t>(count, 1))));
+    }
+    if (count == 0)
+      throw std::runtime_error("output.integrals: no boundary point of " + std::to_string(total) +
+                               " lies on the selection of '" + integral.name + "'");
+    IntegralQuadrature q;
+    q.x = all.points.index({selected}).to(runtime_.options());
+    auto normals = all.normals.index({selected}).to(runtime_.options());
+    for (std::size_t k = 0; k < p.symbols.spatial_inputs.size(); ++k)
+      q.normals["n_" + p.symbols.spatial_inputs[k]] = normals.select(1, static_cast<int64_t>(k));
+    q.weight = p.domain->boundary_measure() / static_cast<double>(total);
+    q.evaluator = std::make_unique<ResidualEvaluator>(std::vector<Expression>{integral.integrand},
+                                                      DerivativeMode::automatic);
+    quadratures_.push_back(std::move(q));
+  }
+}
+
+Metrics Solver::integrals() {
+  Metrics metrics;
+  torch::AutoGradMode enable_grad(true);  // the integrands hold derivatives of the outputs
+  const auto& specs = problem_.output.integrals;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto& q = quadratures_[i];
+    double sum = 0;
+    const int64_t chunk = 8192;
+    for (int64_t start = 0; start < q.x.size(0); start += chunk) {
+      const int64_t n = std::min(chunk, q.x.size(0) - start);
+      std::map<std::string, torch::Tensor> normals;
+      for (const auto& [name, values] : q.normals) normals[name] = values.narrow(0, start, n);
+      auto f = q.evaluator->evaluate(net_, q.x.narrow(0, start, n), normals).front();
+      sum += f.detach().to(torch::kFloat64).sum().item<double>();
+    }
+    const double value = q.weight * sum;
+    metrics.emplace_back(specs[i].name, value);
+    if (specs[i].reference)
+      metrics.emplace_back(specs[i].name + "_relerr", std::abs(value - *specs[i].reference) / std::abs(*specs[i].reference));
+  }
+  return metrics;
 }
 
 void Solver::install_hard_constraints() {
@@ -290,7 +348,7 @@ torch::Tensor Solver::exact_values(const torch::Tensor& x) const {
 }
 
 Metrics Solver::evaluate() {
-  Metrics metrics;
+  Metrics metrics = integrals();
   if (!reference_points_.defined()) return metrics;
   torch::NoGradGuard no_grad;
   auto prediction = net_->forward(reference_points_);

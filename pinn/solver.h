@@ -23,7 +23,8 @@ class Solver {
   FieldNetwork network() const { return net_; }
   const Problem& problem() const { return problem_; }
   LossTerms loss(int64_t step);
-  // Relative L2 error per output against the reference (empty without one).
+  // Relative L2 error and largest error per output against the reference, and the boundary integrals of
+  // `output.integrals` (with their relative errors where a reference value is given).
   Metrics evaluate();
   // Prediction, reference and error on the output grid (and time slices), as CSV and ParaView files.
   void write_results(const std::filesystem::path& folder);
@@ -55,7 +56,16 @@ class Solver {
     std::map<std::string, torch::Tensor> extras;    // normals n_x, ...
     std::unique_ptr<ResidualEvaluator> evaluator;
   };
+  // An integral's quadrature: points on its selection, their normals, and the weight of each (measure / count).
+  struct IntegralQuadrature {
+    torch::Tensor x;
+    std::map<std::string, torch::Tensor> normals;
+    double weight = 0;
+    std::unique_ptr<ResidualEvaluator> evaluator;
+  };
   void install_hard_constraints();
+  void prepare_integrals();
+  Metrics integrals();
   void sample();
   void load_reference();
   std::vector<double> output_times() const;
@@ -70,6 +80,7 @@ class Solver {
   torch::Tensor interior_;
   torch::Tensor interior_weights_;  // [N, 1] or undefined
   std::vector<ConditionBatch> batches_;
+  std::vector<IntegralQuadrature> quadratures_;
   torch::Tensor reference_points_, reference_values_;
   std::map<std::string, double> term_scales_;
 };

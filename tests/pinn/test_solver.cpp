@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 #include <numbers>
 #include <regex>
 
@@ -243,4 +244,47 @@ TEST_CASE("interior_weight weighs each residual point", "[solver]") {
   // Weight 0 on the left half: about half of the points count.
   REQUIRE(pde_loss("interior_weight: \"x > 0.5\"") == Approx(4.5).epsilon(0.15));
   REQUIRE_THROWS_WITH(problem_from(base + "interior_weight: \"q\"}\n"), Catch::Contains("test.yaml:4:"));
+}
+
+TEST_CASE("boundary integrals: measures, normals and hard boundary data integrate exactly", "[solver]") {
+  auto p = problem_from(R"yaml(
+geometry:
+  difference:
+    - rectangle: {min: [0, 0], max: [1, 1], boundary: outer}
+    - disk: {center: [0.5, 0.5], radius: 0.2, boundary: hole}
+pde: {name: poisson, source: 1}
+conditions:
+  - {type: dirichlet, value: "x^2", hard: true}
+training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64}
+output:
+  integrals:
+    - {name: hole_length, on: hole, expression: "1", points: 4000, reference: 1.2566370614359172}
+    - {name: area, expression: "x*n_x", points: 4000}
+    - {name: outer_u, on: outer, expression: "u", points: 4000}
+)yaml");
+  pinn::Solver solver(p, runtime64());
+  std::map<std::string, double> m;
+  for (const auto& [name, value] : solver.evaluate()) m[name] = value;
+  // The circumference 2 pi r; the divergence theorem (the hole's normals point into it, out of the domain);
+  // u = x^2 exactly on the square's edges: 1/3 + 1/3 + 0 + 1.
+  CHECK(m.at("hole_length") == Approx(2 * std::numbers::pi * 0.2).epsilon(5e-3));
+  CHECK(m.at("hole_length_relerr") < 5e-3);
+  CHECK(m.at("area") == Approx(1 - std::numbers::pi * 0.04).epsilon(5e-3));
+  CHECK(m.at("outer_u") == Approx(5.0 / 3.0).epsilon(5e-3));
+
+  auto error_of = [](const std::string& yaml) -> std::string {
+    try {
+      problem_from(yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string head = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson}\noutput:\n";
+  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, on: lid, expression: u}]\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("no boundary piece named 'lid'"));
+  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, expression: uu}]\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("unknown symbol 'uu'"));
+  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, expression: u}, {name: f, expression: u}]\n"),
+               Catch::Contains("a second integral named 'f'"));
 }
