@@ -2,6 +2,7 @@
 
 #include "core/csv.h"
 #include "core/strings.h"
+#include "pinn/aas.h"
 #include "pinn/gmm_curriculum.h"
 #include "pinn/loss_balancing.h"
 #include "pinn/residual_sampling.h"
@@ -25,6 +26,7 @@ const std::map<std::string, Factory>& factories() {
       {"lr_annealing", make_lr_annealing},
       {"self_adaptive", make_self_adaptive_weights},
       {"relobralo", make_relobralo},
+      {"aas", make_adversarial_sampling},
   };
   return table;
 }

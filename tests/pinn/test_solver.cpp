@@ -20,6 +20,7 @@ using physis::config::Section;
 
 namespace {
 
+using physis::test::problem_error;
 using physis::test::problem_from;
 using physis::test::runtime64;
 
@@ -159,26 +160,18 @@ TEST_CASE("negative control: a wrong-sign source does not converge to the exact 
 }
 
 TEST_CASE("problem-file mistakes name the file, line and column", "[solver]") {
-  auto error_of = [](const std::string& yaml) -> std::string {
-    try {
-      problem_from(yaml);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
   const std::string geometry = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n";
-  REQUIRE_THAT(error_of(geometry + "pde: {name: poison}\n"),
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: poison}\n"),
                Catch::StartsWith("test.yaml:2:") && Catch::Contains("unknown PDE 'poison'") && Catch::Contains("poisson"));
-  REQUIRE_THAT(error_of(geometry + "equations:\n  - \"-laplace(u) - nuu\"\n"),
+  REQUIRE_THAT(problem_error(geometry + "equations:\n  - \"-laplace(u) - nuu\"\n"),
                Catch::StartsWith("test.yaml:3:20") && Catch::Contains("unknown symbol 'nuu'"));
-  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, on: lid, value: 0}\n"),
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, on: lid, value: 0}\n"),
                Catch::StartsWith("test.yaml:4:") && Catch::Contains("no boundary piece named 'lid'") &&
                    Catch::Contains("x_min"));
-  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, value: 0, wieght: 2}\n"),
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: poisson}\nconditions:\n  - {type: dirichlet, value: 0, wieght: 2}\n"),
                Catch::StartsWith("test.yaml:4:") && Catch::Contains("unknown key") && Catch::Contains("wieght"));
-  REQUIRE_THAT(error_of(geometry + "pde: {name: heat}\n"), Catch::Contains("add `time: [t0, t1]`"));
-  REQUIRE_THAT(error_of(geometry + "pde: {name: poisson}\ntraining: {phases: [{optimizer: adam, steps: ten}]}\n"),
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: heat}\n"), Catch::Contains("add `time: [t0, t1]`"));
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: poisson}\ntraining: {phases: [{optimizer: adam, steps: ten}]}\n"),
                Catch::StartsWith("test.yaml:3:") && Catch::Contains("must be an integer"));
 }
 
@@ -272,19 +265,11 @@ output:
   CHECK(m.at("area") == Approx(1 - std::numbers::pi * 0.04).epsilon(5e-3));
   CHECK(m.at("outer_u") == Approx(5.0 / 3.0).epsilon(5e-3));
 
-  auto error_of = [](const std::string& yaml) -> std::string {
-    try {
-      problem_from(yaml);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
   const std::string head = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson}\noutput:\n";
-  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, on: lid, expression: u}]\n"),
+  REQUIRE_THAT(problem_error(head + "  integrals: [{name: f, on: lid, expression: u}]\n"),
                Catch::StartsWith("test.yaml:4:") && Catch::Contains("no boundary piece named 'lid'"));
-  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, expression: uu}]\n"),
+  REQUIRE_THAT(problem_error(head + "  integrals: [{name: f, expression: uu}]\n"),
                Catch::StartsWith("test.yaml:4:") && Catch::Contains("unknown symbol 'uu'"));
-  REQUIRE_THAT(error_of(head + "  integrals: [{name: f, expression: u}, {name: f, expression: u}]\n"),
+  REQUIRE_THAT(problem_error(head + "  integrals: [{name: f, expression: u}, {name: f, expression: u}]\n"),
                Catch::Contains("a second integral named 'f'"));
 }
