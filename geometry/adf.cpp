@@ -31,15 +31,10 @@ torch::Tensor r_equivalence(const torch::Tensor& phis, double m) {
   return torch::where(positive, s * torch::pow(sum, -1.0 / m), smallest);
 }
 
-namespace {
-
-// Sukumar & Srivastava eq. (18): trim the ADF f of the supporting curve by t (>= 0 on the wanted part).
-torch::Tensor trimmed(const torch::Tensor& f, const torch::Tensor& t) {
+torch::Tensor trimmed_adf(const torch::Tensor& f, const torch::Tensor& t) {
   auto varphi = safe_sqrt(t * t + f.pow(4));
   return safe_sqrt(f * f + ((varphi - t) / 2).pow(2));
 }
-
-}  // namespace
 
 torch::Tensor segments_adf(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b) {
   TORCH_CHECK(x.dim() == 2 && x.size(1) == 2, "segments_adf: expected points [N, 2] but got ", x.sizes());
@@ -50,7 +45,7 @@ torch::Tensor segments_adf(const torch::Tensor& x, const torch::Tensor& a, const
   auto f = (r.select(-1, 0) * d.select(-1, 1) - r.select(-1, 1) * d.select(-1, 0)) / length;  // [N, E]
   auto from_mid = xx - ((a + b) / 2).unsqueeze(0);                    // [N, E, 2]
   auto t = ((length / 2).pow(2) - from_mid.pow(2).sum(-1)) / length;  // [N, E]
-  return trimmed(f, t);
+  return trimmed_adf(f, t);
 }
 
 torch::Tensor segment_adf(const torch::Tensor& x, const Point2& a, const Point2& b) {
@@ -77,7 +72,7 @@ torch::Tensor arc_adf(const torch::Tensor& x, const Arc& arc) {
   auto side = [&](double ux, double uy) { return ((ux - px) * (qy - py) - (uy - py) * (qx - px)) / length; };
   const double sign = side(cx + r * std::cos(am), cy + r * std::sin(am)) >= 0 ? 1.0 : -1.0;
   auto t = sign * ((x.select(1, 0) - px) * (qy - py) - (x.select(1, 1) - py) * (qx - px)) / length;  // [N]
-  return trimmed(f, t);
+  return trimmed_adf(f, t);
 }
 
 torch::Tensor transfinite_interpolation(const torch::Tensor& phis, const torch::Tensor& values, double mu) {

@@ -36,6 +36,10 @@ torch::Tensor r0_disjunction(const torch::Tensor& a, const torch::Tensor& b);
 // signed domain) it returns that smallest phi.
 torch::Tensor r_equivalence(const torch::Tensor& phis, double m = 2.0);
 
+// Sukumar & Srivastava eq. (18): the ADF f of a curve trimmed to its part where t >= 0. [N], >= 0, zero exactly
+// where f = 0 and t >= 0, ~ |f| near that part away from t = 0, ~ sqrt(f^2 + t^2) near the trimmed-off part.
+torch::Tensor trimmed_adf(const torch::Tensor& f, const torch::Tensor& t);
+
 // Normalised ADF of the segment a-b: zero on the segment only, ~ Euclidean distance near it. [N]
 torch::Tensor segment_adf(const torch::Tensor& x, const Point2& a, const Point2& b);
 // The same for a batch of segments at once: a, b [E, 2]; returns [N, E].

@@ -1,5 +1,6 @@
 #include "geometry/csg.h"
 
+#include "core/strings.h"
 #include "geometry/adf.h"
 #include "geometry/error.h"
 #include "geometry/sampling_util.h"
@@ -23,6 +24,20 @@ torch::Tensor shuffled_order(int64_t m, Sampler& sampler) {
 int64_t share(int64_t m, double weight_a, double weight_b) {
   const double total = weight_a + weight_b;
   return total > 0 ? std::clamp<int64_t>(std::llround(m * weight_a / total), 0, m) : m / 2;
+}
+
+// [N] distance of the named pieces that the operand `own` holds, trimmed to where `keep` >= 0 (where its boundary
+// is the result's) and to its own boundary; undefined when it holds none of them.
+torch::Tensor operand_piece_distance(const Geometry& own, const std::vector<std::string>& pieces,
+                                     const torch::Tensor& keep, const torch::Tensor& x) {
+  std::vector<std::string> named, others;
+  for (const auto& name : own.boundary_names())
+    (std::find(pieces.begin(), pieces.end(), name) != pieces.end() ? named : others).push_back(name);
+  if (named.empty()) return {};
+  // A piece distance may vanish past its pieces outside the operand (a box face's plane): the other pieces'
+  // distance, negative out there, trims it back to the operand. For a single-piece operand nothing is needed.
+  auto within = others.empty() ? keep : r0_conjunction(keep, own.piece_distance(x, others));
+  return trimmed_adf(own.piece_distance(x, named), within);
 }
 
 }  // namespace
@@ -139,6 +154,29 @@ torch::Tensor Csg::distance(const torch::Tensor& x) const {
     case CsgOperation::difference: return r0_conjunction(phi_a, -phi_b);
   }
   throw GeometryError("unreachable CSG operation");
+}
+
+torch::Tensor Csg::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  check_points(x, dim(), "Csg::piece_distance");
+  for (const auto& piece : pieces)
+    if (std::find(names_.begin(), names_.end(), piece) == names_.end())
+      throw GeometryError("no boundary piece named '" + piece + "' on this CSG result; its pieces are " +
+                          join(names_));
+  const bool whole = std::all_of(names_.begin(), names_.end(), [&](const std::string& name) {
+    return std::find(pieces.begin(), pieces.end(), name) != pieces.end();
+  });
+  if (whole) return distance(x);
+  // Where each operand's boundary is the result's (as keep_boundary_of, >= 0 there): outside the other operand
+  // for a union and for A's walls in A - B, inside it for an intersection and for the hole's walls.
+  auto phi_a = a_->distance(x), phi_b = b_->distance(x);                               // [N]
+  auto keep_a = operation_ == CsgOperation::intersection ? phi_b : -phi_b;
+  auto keep_b = operation_ == CsgOperation::union_of ? -phi_a : phi_a;
+  std::vector<torch::Tensor> parts;
+  for (auto [own, keep] : {std::pair{a_.get(), keep_a}, std::pair{b_.get(), keep_b}}) {
+    auto part = operand_piece_distance(*own, pieces, keep, x);
+    if (part.defined()) parts.push_back(part);
+  }
+  return parts.size() == 1 ? parts.front() : r_equivalence(torch::stack(parts, 1));  // [N]
 }
 
 void Csg::estimate_measures() const {

@@ -8,6 +8,11 @@
 // with the normal flipped on the subtracted operand's boundary and the operand's piece names kept (equal names
 // merge). Area/volume and boundary measure are deterministic quasi-Monte Carlo estimates, computed once.
 // distance() composes the operands' signed ADFs with R0 functions: A or B, A and B, A and not B.
+// piece_distance() takes, from each operand, its own piece distance of the named pieces it owns, trimmed
+// (Sukumar & Srivastava's eq. 18) to where that boundary is the result's: outside the other operand (union, A's
+// walls in A - B) or inside it (intersection, the hole's walls), and within the operand's other pieces' region so
+// that a face plane reaching past its face stays nonzero. The operands' parts are joined by R-equivalence: zero
+// exactly on the named pieces of the result, positive inside it, ~ Euclidean near the pieces away from corners.
 #pragma once
 
 #include "geometry/geometry.h"
@@ -30,6 +35,7 @@ class Csg : public Geometry {
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
   std::vector<std::string> boundary_names() const override { return names_; }
+  torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
   double measure() const override;
   bool measure_is_exact() const override { return false; }
   double boundary_measure() const override;

@@ -6,28 +6,17 @@
 #include "geometry/csg.h"
 #include "geometry/error.h"
 
+#include "tests/geometry/helpers.h"
+
 #include <cmath>
 
 using namespace physis::geometry;
+using physis::test::disk;
+using physis::test::poisson2d_c;
 
 namespace {
 
 const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-
-std::shared_ptr<Ball> disk(double x, double y, double r, const std::string& name) {
-  auto d = std::make_shared<Ball>(std::vector<double>{x, y}, r);
-  d->name_boundary(name);
-  return d;
-}
-
-// PINNacle Poisson2d-C: the square [-0.5, 0.5]^2 minus four disks of radius 0.1 at (+-0.3, +-0.3).
-GeometryPtr poisson2d_c() {
-  GeometryPtr holes = csg_union(csg_union(disk(0.3, 0.3, 0.1, "hole"), disk(-0.3, 0.3, 0.1, "hole")),
-                                csg_union(disk(0.3, -0.3, 0.1, "hole"), disk(-0.3, -0.3, 0.1, "hole")));
-  auto square = std::make_shared<Box>(std::vector<double>{-0.5, -0.5}, std::vector<double>{0.5, 0.5});
-  square->name_boundary("outer");
-  return csg_difference(square, holes);
-}
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // Hard Dirichlet data given piece by piece (transfinite interpolation of the pieces' values over their distance
-// functions): exact on every piece for an untrained network, by reverse and forward mode alike, finite PDE
-// residuals inside, and clear errors where the pieces do not cover the boundary or cannot be told apart.
+// functions): exact on every piece for an untrained network, by reverse and forward mode alike, on boxes and on
+// CSG results (Poisson2d-C, a difference with a nested union, a 3-D box minus a ball), finite PDE residuals
+// inside, and clear errors where the pieces do not cover the boundary or cannot be told apart (meshes).
+#include "core/build_config.h"
 #include "core/config.h"
 #include "geometry/adf.h"
 #include "geometry/geometry.h"
@@ -13,6 +15,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
+#include <map>
 
 using namespace physis;
 using physis::config::ConfigError;
@@ -39,6 +43,44 @@ const std::string cavity = R"yaml(
 geometry:
   rectangle: {min: [0, 0], max: [1, 1], boundary: {y_max: top, x_min: left, x_max: right, y_min: bottom}}
 )yaml";
+
+// Every piece's data holds to 1e-6 at sampled boundary points, by reverse and forward mode, for the untrained
+// network of a solver; inside, the Laplacian residuals are finite and agree between the two modes.
+using PieceData = std::function<torch::Tensor(const torch::Tensor&)>;  // [N, d] points -> [N] values
+
+void require_exact_on_pieces(const pinn::Problem& p, const std::map<std::string, PieceData>& data) {
+  pinn::Solver solver(p, runtime64(5));
+  auto net = solver.network();
+  geometry::Sampler sampler(geometry::SamplerOptions().seed(13), torch::kFloat64);
+  auto b = p.domain->sample_boundary(2000, sampler);
+  auto expected = torch::full({b.size()}, std::nan(""), torch::kFloat64);           // [N]
+  for (const auto& [piece, value] : data) {
+    INFO(piece);
+    REQUIRE(b.mask(piece).sum().item<int64_t>() > 20);
+    expected = torch::where(b.mask(piece), value(b.points), expected);
+  }
+  REQUIRE(torch::isfinite(expected).all().item<bool>());  // every sampled point is on a listed piece
+  REQUIRE(max_abs(net->forward(b.points).select(1, 0) - expected) < 1e-6);
+  auto jet = net->forward_jet(Jet::along_axes(b.points, {}, false));
+  REQUIRE(max_abs(jet.value.select(1, 0) - expected) < 1e-6);
+
+  auto inner = p.domain->sample_interior(300, sampler);
+  pinn::ResidualEvaluator forward(p.equations, pinn::DerivativeMode::taylor);
+  pinn::ResidualEvaluator reverse(p.equations, pinn::DerivativeMode::autograd);
+  auto rf = forward.evaluate(net, inner).front(), rr = reverse.evaluate(net, inner).front();
+  REQUIRE(torch::isfinite(rr).all().item<bool>());
+  REQUIRE(max_abs(rf - rr) < 1e-8 * (1 + max_abs(rr)));
+  auto terms = solver.loss(0);
+  REQUIRE(terms.size() == 1);  // the PDE residual only: hard conditions add no loss
+  REQUIRE(std::isfinite(terms.front().second.item<double>()));
+}
+
+PieceData constant(double c) {
+  return [c](const torch::Tensor& x) { return torch::full({x.size(0)}, c, x.options()); };
+}
+PieceData coordinate(int64_t i, double scale = 1.0) {
+  return [i, scale](const torch::Tensor& x) { return scale * x.select(1, i); };
+}
 
 }  // namespace
 
@@ -136,7 +178,8 @@ TEST_CASE("piecewise hard conditions must cover the boundary once, on a geometry
   auto predicate = error_of(cavity + poisson + "  - {type: dirichlet, where: \"y > 0.5\", value: 1, hard: true}\n");
   REQUIRE_THAT(predicate, Catch::Contains("not by a predicate"));
 
-  auto holed = error_of(R"yaml(
+  // CSG results have piece distances: a square with a hole takes hard data on the square and on the circle.
+  auto holed = problem_from(R"yaml(
 geometry:
   difference:
     - rectangle: {min: [0, 0], max: [1, 1]}
@@ -146,10 +189,72 @@ conditions:
   - {type: dirichlet, on: [x_min, x_max, y_min, y_max], value: 1, hard: true}
   - {type: dirichlet, on: circle, value: 0, hard: true}
 )yaml");
-  REQUIRE_THAT(holed, Catch::StartsWith("test.yaml:8:") && Catch::Contains("piece distances are not available") &&
-                          Catch::Contains("use a soft condition"));
+  REQUIRE(holed.conditions.size() == 2);
+  // A mesh has only its whole boundary: the loader says so at the condition.
+  if (PHYSIS_HAVE_GMSH) {
+    auto meshed = error_of(R"yaml(
+geometry:
+  gmsh:
+    mesh_size: 0.25
+    shape: {rectangle: {min: [0, 0], max: [1, 1], boundary: {y_max: top, x_min: wall, x_max: wall, y_min: wall}}}
+pde: {name: poisson}
+conditions:
+  - {type: dirichlet, on: top, value: 1, hard: true}
+  - {type: dirichlet, on: wall, value: 0, hard: true}
+)yaml");
+    REQUIRE_THAT(meshed, Catch::StartsWith("test.yaml:8:") && Catch::Contains("piece distances are not available") &&
+                             Catch::Contains("use a soft condition"));
+  }
 
   // One hard condition naming every piece is the whole boundary: accepted on any geometry, as before.
   auto whole = problem_from(cavity + poisson + "  - {type: dirichlet, on: [top, left, right, bottom], value: 0, hard: true}\n");
   REQUIRE(whole.conditions.size() == 1);
+}
+
+TEST_CASE("hard conditions on Poisson2d-C's CSG pieces hold exactly, by reverse and forward mode", "[hard]") {
+  auto p = pinn::Problem::load(PHYSIS_SOURCE_DIR "/problems/poisson2d_c_hard.yaml");
+  p.network.hidden = {32, 32};
+  p.sampling.interior_points = 256;
+  REQUIRE(p.domain->boundary_names() == std::vector<std::string>{"outer", "holes"});
+  require_exact_on_pieces(p, {{"outer", constant(1)}, {"holes", constant(0)}});
+}
+
+TEST_CASE("hard conditions on a difference with a nested union and on a 3-D box minus a ball", "[hard]") {
+  // A square minus a disk and a bar overlapping it, with data that varies along the pieces.
+  auto plate = problem_from(R"yaml(
+geometry:
+  difference:
+    - rectangle: {min: [-1, -1], max: [1, 1], boundary: outer}
+    - union:
+        - disk: {center: [0, 0], radius: 0.3}
+        - rectangle: {min: [0.1, -0.1], max: [0.6, 0.1], boundary: bar}
+pde: {name: poisson, source: 1}
+conditions:
+  - {type: dirichlet, on: outer, value: 1, hard: true}
+  - {type: dirichlet, on: circle, value: "x*y", hard: true}
+  - {type: dirichlet, on: bar, value: "2*x", hard: true}
+network: {hidden: [32, 32]}
+training: {phases: [{steps: 1}], interior_points: 128, boundary_points: 64}
+)yaml");
+  require_exact_on_pieces(plate, {{"outer", constant(1)},
+                                  {"circle", [](const torch::Tensor& x) { return x.select(1, 0) * x.select(1, 1); }},
+                                  {"bar", coordinate(0, 2.0)}});
+
+  auto solid = problem_from(R"yaml(
+geometry:
+  difference:
+    - box:
+        min: [0, 0, 0]
+        max: [1, 1, 1]
+        boundary: {z_max: lid, x_min: wall, x_max: wall, y_min: wall, y_max: wall, z_min: wall}
+    - ball: {center: [0.5, 0.5, 0.5], radius: 0.25}
+pde: {name: poisson, source: 1}
+conditions:
+  - {type: dirichlet, on: lid, value: 1, hard: true}
+  - {type: dirichlet, on: wall, value: 0, hard: true}
+  - {type: dirichlet, on: sphere, value: "z", hard: true}
+network: {hidden: [32, 32]}
+training: {phases: [{steps: 1}], interior_points: 128, boundary_points: 64}
+)yaml");
+  require_exact_on_pieces(solid, {{"lid", constant(1)}, {"wall", constant(0)}, {"sphere", coordinate(2)}});
 }
