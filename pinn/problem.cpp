@@ -187,8 +187,8 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
 }
 
 // Hard conditions of one output are either one condition on the whole boundary (no `on`) or the whole initial
-// slice, or Dirichlet conditions on named pieces that together cover the boundary, each piece once: their data is
-// blended by transfinite interpolation, which needs the geometry's per-piece distances.
+// slice, or Dirichlet conditions on named pieces, each piece once: their data is blended by transfinite
+// interpolation, which needs the geometry's per-piece distances. Pieces they leave out need a soft condition.
 void check_hard_conditions(const Section& root, const Problem& p) {
   const auto items = root.has("conditions") ? root.items("conditions") : std::vector<Section>{};
   for (int64_t j = 0; j < p.num_outputs(); ++j) {
@@ -218,14 +218,28 @@ void check_hard_conditions(const Section& root, const Problem& p) {
                                      "' (condition " + std::to_string(it->second + 1) +
                                      "); give each piece to one hard condition");
       }
+    // Pieces without hard data are left free by the output transform: each needs a soft boundary condition (say
+    // an outflow condition), or the output would be unconstrained there.
+    auto soft_covers = [&](const std::string& piece) {
+      for (const auto& c : p.conditions) {
+        const bool boundary = c.kind == ConditionKind::dirichlet || c.kind == ConditionKind::neumann ||
+                              c.kind == ConditionKind::robin || c.kind == ConditionKind::residual;
+        if (!boundary || c.hard) continue;
+        const auto& on = c.selector.pieces;
+        if (on.empty() || std::find(on.begin(), on.end(), piece) != on.end()) return true;
+      }
+      return false;
+    };
     std::vector<std::string> uncovered;
     for (const auto& name : p.domain->boundary_names())
-      if (!owner.count(name)) uncovered.push_back(name);
+      if (!owner.count(name) && !soft_covers(name)) uncovered.push_back(name);
     if (!uncovered.empty())
       items[hard.back()].fail_at("on", "hard Dirichlet conditions on output '" + output +
-                                           "' must cover the whole boundary; not covered: " + join(uncovered) +
-                                           " (add them to a hard condition's `on`, or make the conditions soft)");
-    if (hard.size() == 1) continue;  // one condition on every piece: the domain's distance serves
+                                           "' leave pieces without any condition: " + join(uncovered) +
+                                           " (add them to a hard condition's `on`, give them a soft boundary "
+                                           "condition, or make the conditions soft)");
+    if (hard.size() == 1 && owner.size() == p.domain->boundary_names().size())
+      continue;  // one condition on every piece: the domain's distance serves
     auto probe = torch::zeros({1, p.domain->dim()}, torch::kFloat64);
     for (auto i : hard) try {
         p.domain->piece_distance(probe, p.conditions[i].selector.pieces);

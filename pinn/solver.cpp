@@ -130,15 +130,16 @@ void Solver::install_hard_constraints() {
   if (!any) return;
   auto problem = &problem_;
   // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function
-  // for Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece. Outputs
-  // without a hard condition keep g = 0, phi = 1.
+  // for Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece (zero only on
+  // the pieces named: others stay free for their soft conditions). Outputs without a hard condition keep g = 0,
+  // phi = 1.
   auto known = [problem, hard](const torch::Tensor& x) {
     std::vector<torch::Tensor> g, phi;
     for (const auto& conditions : hard) {
       if (conditions.empty()) {
         g.push_back(torch::zeros({x.size(0)}, x.options()));
         phi.push_back(torch::ones({x.size(0)}, x.options()));
-      } else if (conditions.size() == 1) {
+      } else if (conditions.size() == 1 && conditions.front()->selector.pieces.empty()) {
         const auto& c = *conditions.front();
         g.push_back(evaluate_on_points(*c.value, x));
         phi.push_back(c.kind == ConditionKind::initial ? problem->space_time->initial_distance(x)
