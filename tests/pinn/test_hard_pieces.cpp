@@ -19,22 +19,12 @@
 #include <map>
 
 using namespace physis;
-using physis::config::ConfigError;
-using physis::config::Section;
 
 namespace {
 
+using physis::test::problem_error;
 using physis::test::problem_from;
 using physis::test::runtime64;
-
-std::string error_of(const std::string& yaml) {
-  try {
-    problem_from(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
 
@@ -161,19 +151,19 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64}
 
 TEST_CASE("piecewise hard conditions hold each piece once and leave no piece without a condition", "[hard]") {
   const std::string poisson = "pde: {name: poisson}\nconditions:\n";
-  auto uncovered = error_of(cavity + poisson +
+  auto uncovered = problem_error(cavity + poisson +
                             "  - {type: dirichlet, on: top, value: 1, hard: true}\n"
                             "  - {type: dirichlet, on: [left, right], value: 0, hard: true}\n");
   REQUIRE_THAT(uncovered, Catch::StartsWith("test.yaml:7:") && Catch::Contains("without any condition: bottom"));
-  auto twice = error_of(cavity + poisson +
+  auto twice = problem_error(cavity + poisson +
                         "  - {type: dirichlet, on: [top, left], value: 1, hard: true}\n"
                         "  - {type: dirichlet, on: [left, right, bottom], value: 0, hard: true}\n");
   REQUIRE_THAT(twice, Catch::Contains("piece 'left' already has hard data"));
-  auto whole_and_piece = error_of(cavity + poisson +
+  auto whole_and_piece = problem_error(cavity + poisson +
                                   "  - {type: dirichlet, value: 1, hard: true}\n"
                                   "  - {type: dirichlet, on: top, value: 0, hard: true}\n");
   REQUIRE_THAT(whole_and_piece, Catch::Contains("each needs `on:`"));
-  auto predicate = error_of(cavity + poisson + "  - {type: dirichlet, where: \"y > 0.5\", value: 1, hard: true}\n");
+  auto predicate = problem_error(cavity + poisson + "  - {type: dirichlet, where: \"y > 0.5\", value: 1, hard: true}\n");
   REQUIRE_THAT(predicate, Catch::Contains("not by a predicate"));
 
   // CSG results have piece distances: a square with a hole takes hard data on the square and on the circle.
@@ -190,7 +180,7 @@ conditions:
   REQUIRE(holed.conditions.size() == 2);
   // A mesh has only its whole boundary: the loader says so at the condition.
   if (PHYSIS_HAVE_GMSH) {
-    auto meshed = error_of(R"yaml(
+    auto meshed = problem_error(R"yaml(
 geometry:
   gmsh:
     mesh_size: 0.25
