@@ -3,9 +3,16 @@
 
 #include "core/config.h"
 #include "core/runtime.h"
+#include "core/trainer.h"
+#include "pinn/adaptive.h"
 #include "pinn/problem.h"
+#include "pinn/solver.h"
 
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace physis::test {
 
@@ -26,6 +33,28 @@ inline std::string problem_error(const std::string& yaml) {
 
 inline Runtime runtime64(uint64_t seed = 0) {
   return Runtime::create(RuntimeOptions().device("cpu").dtype("float64").seed(seed));
+}
+
+// A solver trained with its problem's adaptive methods, for inspecting both afterwards.
+struct AdaptiveRun {
+  std::unique_ptr<pinn::Solver> solver;  // on the heap: the methods hold a reference to it
+  std::vector<std::shared_ptr<pinn::AdaptiveMethod>> methods;
+};
+
+// Trains `problem` up to step `until`, checkpointing in `folder`; with `resume`, from the checkpoint there.
+inline AdaptiveRun train_adaptive(const pinn::Problem& problem, const std::filesystem::path& folder, int64_t until,
+                                  bool resume) {
+  AdaptiveRun run;
+  run.solver = std::make_unique<pinn::Solver>(problem, Runtime::create(problem.runtime));
+  run.methods = pinn::make_adaptive_methods(problem.adaptive, *run.solver);
+  auto options = problem.trainer;
+  options.progress("none").output_dir(folder.string());
+  auto* solver = run.solver.get();
+  Trainer trainer(solver->network().ptr(), [solver](int64_t s) { return solver->loss(s); }, options);
+  for (const auto& m : run.methods) trainer.add_hook(m);
+  if (resume && !trainer.resume()) throw std::runtime_error("no checkpoint to resume in " + folder.string());
+  trainer.run(until);
+  return run;
 }
 
 }  // namespace physis::test

@@ -243,19 +243,12 @@ TEST_CASE("resume from a checkpoint continues aas exactly", "[aas]") {
                               "{method: aas, every: 20, flow_steps: 5, couplings: 2, hidden: 8}",
                               "  checkpoint_every: 10\n  dtype: float64\n");
   auto train = [&](const std::filesystem::path& folder, int64_t until, bool resume) {
-    pinn::Solver solver(problem, Runtime::create(problem.runtime));
-    auto adaptive = pinn::make_adaptive_methods(problem.adaptive, solver);
-    auto options = problem.trainer;
-    options.progress("none").output_dir(folder.string());
-    Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
-    for (const auto& m : adaptive) trainer.add_hook(m);
-    if (resume) REQUIRE(trainer.resume());
-    trainer.run(until);
+    auto run = physis::test::train_adaptive(problem, folder, until, resume);
     std::vector<torch::Tensor> state;
-    for (const auto& p : solver.network()->parameters()) state.push_back(p.detach().clone());
-    for (const auto& p : dynamic_cast<pinn::AdversarialSampling&>(*adaptive.front()).flow()->parameters())
+    for (const auto& p : run.solver->network()->parameters()) state.push_back(p.detach().clone());
+    for (const auto& p : dynamic_cast<pinn::AdversarialSampling&>(*run.methods.front()).flow()->parameters())
       state.push_back(p.detach().clone());
-    state.push_back(solver.interior().clone());
+    state.push_back(run.solver->interior().clone());
     return state;
   };
   const auto whole = train(physis::test::scratch("aas_whole"), 60, false);

@@ -329,14 +329,8 @@ TEST_CASE("resume from a checkpoint continues each adaptive method exactly", "[a
                                 "", "  checkpoint_every: 30\n  dtype: float64\n");
     // Trains to `until` in `folder`, from its checkpoint when `resume`; returns parameters and interior state.
     auto train = [&](const std::filesystem::path& folder, int64_t until, bool resume) {
-      pinn::Solver solver(problem, Runtime::create(problem.runtime));
-      auto adaptive = pinn::make_adaptive_methods(problem.adaptive, solver);
-      auto options = problem.trainer;
-      options.progress("none").output_dir(folder.string());
-      Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
-      for (const auto& m : adaptive) trainer.add_hook(m);
-      if (resume) REQUIRE(trainer.resume());
-      trainer.run(until);
+      auto run = physis::test::train_adaptive(problem, folder, until, resume);
+      auto& solver = *run.solver;
       std::vector<torch::Tensor> state;
       for (const auto& p : solver.network()->parameters()) state.push_back(p.detach().clone());
       state.push_back(solver.interior().clone());
