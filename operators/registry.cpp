@@ -30,6 +30,13 @@ OperatorHandle handle_of(Holder holder, const std::string& type, bool mask_outpu
   return {impl, impl.get(), type, mask_output};
 }
 
+// An integer key that must be positive (its default is), read with its default.
+int64_t positive(const config::Section& s, const std::string& key, int64_t fallback) {
+  const auto value = s.get<int64_t>(key, fallback);
+  if (value <= 0) s.fail_at(key, key + " must be positive");
+  return value;
+}
+
 // DeepONet, and MT-DeepONet: the same network with the geometry mask on its output and task parameters in its branch.
 OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shape, bool multi_task) {
   // A cnn branch reads the fields as an image: they must lie on the 2-D grid's points.
@@ -50,7 +57,7 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
       .field_channels(shape.field_channels)
       .params(shape.param_count)
       .mask_output(s.get<bool>("mask_output", multi_task && shape.has_mask));
-  o.basis(s.get<int64_t>("basis", o.basis()));
+  o.basis(positive(s, "basis", o.basis()));
   o.branch_hidden(s.get<std::vector<int64_t>>("branch_hidden", o.branch_hidden()));
   o.trunk_hidden(s.get<std::vector<int64_t>>("trunk_hidden", o.trunk_hidden()));
   o.trunk_fourier_features(s.get<int64_t>("trunk_fourier_features", o.trunk_fourier_features()));
@@ -59,7 +66,6 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
   o.activation(activation_of(s, o.activation()));
   o.init(s.get<std::string>("init", o.init()));
   if (o.init() != "fan_in" && o.init() != "glorot") s.fail_at("init", "init must be fan_in or glorot");
-  if (o.basis() <= 0) s.fail_at("basis", "basis must be positive");
   if (o.trunk_fourier_features() < 0) s.fail_at("trunk_fourier_features", "trunk_fourier_features must be >= 0");
   if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   if (multi_task && shape.param_count == 0 && !shape.has_mask)
@@ -82,18 +88,16 @@ TransolverOptions transolver_options(const config::Section& s, const OperatorSha
   TransolverOptions o(shape.coordinate_dim, shape.target_channels);
   o.field_channels(shape.field_channels).params(shape.param_count).grid_shape(structured ? shape.grid_shape
                                                                                           : std::vector<int64_t>{});
-  o.width(s.get<int64_t>("width", o.width()));
-  o.layers(s.get<int64_t>("layers", o.layers()));
-  o.heads(s.get<int64_t>("heads", o.heads()));
-  o.slices(s.get<int64_t>("slices", o.slices()));
-  o.mlp_ratio(s.get<int64_t>("mlp_ratio", o.mlp_ratio()));
+  o.width(positive(s, "width", o.width()));
+  o.layers(positive(s, "layers", o.layers()));
+  o.heads(positive(s, "heads", o.heads()));
+  o.slices(positive(s, "slices", o.slices()));
+  o.mlp_ratio(positive(s, "mlp_ratio", o.mlp_ratio()));
   o.unified_pos(s.get<bool>("unified_pos", o.unified_pos()));
-  o.reference_grid(s.get<int64_t>("reference_grid", o.reference_grid()));
+  o.reference_grid(positive(s, "reference_grid", o.reference_grid()));
   o.adaptive_temperature(s.get<bool>("adaptive_temperature", o.adaptive_temperature()));
   o.gumbel(s.get<bool>("gumbel", o.gumbel()));
   o.mask_output(s.get<bool>("mask_output", o.mask_output()));
-  for (const char* key : {"width", "layers", "heads", "slices", "mlp_ratio", "reference_grid"})
-    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
   if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
   if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   return o;
@@ -114,11 +118,10 @@ OperatorHandle make_hybrid(const config::Section& s, const OperatorShape& shape)
     s.fail_at("branch_inputs", "branch_inputs must be params, latent or both");
   if (o.branch_inputs() != "latent" && shape.param_count == 0)
     s.fail_at("branch_inputs", "the data have no params; use branch_inputs: latent");
-  o.basis(s.get<int64_t>("basis", o.basis()));
+  o.basis(positive(s, "basis", o.basis()));
   o.branch_hidden(s.get<std::vector<int64_t>>("branch_hidden", o.branch_hidden()));
   o.trunk_hidden(s.get<std::vector<int64_t>>("trunk_hidden", o.trunk_hidden()));
   o.activation(activation_of(s, o.activation()));
-  if (o.basis() <= 0) s.fail_at("basis", "basis must be positive");
   s.finish();
   return handle_of(Hybrid(o), "hybrid", o.transolver().mask_output());
 }
@@ -140,14 +143,12 @@ OperatorHandle make_fno(const config::Section& s, const OperatorShape& shape) {
   require_grid(s, shape, "fno");
   FNOOptions o(shape.grid_shape, shape.field_channels);
   o.params(shape.param_count).outputs(shape.target_channels);
-  o.width(s.get<int64_t>("width", o.width()));
-  o.modes(s.get<int64_t>("modes", o.modes()));
-  o.layers(s.get<int64_t>("layers", o.layers()));
-  o.projection_width(s.get<int64_t>("projection_width", o.projection_width()));
+  o.width(positive(s, "width", o.width()));
+  o.modes(positive(s, "modes", o.modes()));
+  o.layers(positive(s, "layers", o.layers()));
+  o.projection_width(positive(s, "projection_width", o.projection_width()));
   o.padding(s.get<int64_t>("padding", o.padding()));
   o.mask_output(s.get<bool>("mask_output", o.mask_output()));
-  for (const char* key : {"width", "modes", "layers", "projection_width"})
-    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
   if (o.padding() < 0) s.fail_at("padding", "padding must be >= 0");
   if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   s.finish();
@@ -158,16 +159,14 @@ OperatorHandle make_lsm(const config::Section& s, const OperatorShape& shape) {
   require_grid(s, shape, "lsm");
   LSMOptions o(shape.grid_shape, shape.field_channels);
   o.params(shape.param_count).outputs(shape.target_channels);
-  o.width(s.get<int64_t>("width", o.width()));
-  o.levels(s.get<int64_t>("levels", o.levels()));
-  o.patch_size(s.get<int64_t>("patch_size", o.patch_size()));
-  o.tokens(s.get<int64_t>("tokens", o.tokens()));
-  o.bases(s.get<int64_t>("bases", o.bases()));
-  o.heads(s.get<int64_t>("heads", o.heads()));
-  o.projection_width(s.get<int64_t>("projection_width", o.projection_width()));
+  o.width(positive(s, "width", o.width()));
+  o.levels(positive(s, "levels", o.levels()));
+  o.patch_size(positive(s, "patch_size", o.patch_size()));
+  o.tokens(positive(s, "tokens", o.tokens()));
+  o.bases(positive(s, "bases", o.bases()));
+  o.heads(positive(s, "heads", o.heads()));
+  o.projection_width(positive(s, "projection_width", o.projection_width()));
   o.mask_output(s.get<bool>("mask_output", o.mask_output()));
-  for (const char* key : {"width", "levels", "patch_size", "tokens", "bases", "heads", "projection_width"})
-    if (s.has(key) && s.get<int64_t>(key) <= 0) s.fail_at(key, std::string(key) + " must be positive");
   if (o.levels() > 8) s.fail_at("levels", "levels must be at most 8");
   if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
   if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");

@@ -8,6 +8,8 @@
 #include "pinn/problem.h"
 #include "pinn/solver.h"
 
+#include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -55,6 +57,16 @@ inline AdaptiveRun train_adaptive(const pinn::Problem& problem, const std::files
   if (resume && !trainer.resume()) throw std::runtime_error("no checkpoint to resume in " + folder.string());
   trainer.run(until);
   return run;
+}
+
+// Two runs' states (tensor lists) are identical, tensor by tensor.
+inline void require_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("tensor " << i);
+    REQUIRE(a[i].sizes() == b[i].sizes());
+    REQUIRE(torch::equal(a[i], b[i]));
+  }
 }
 
 }  // namespace physis::test

@@ -258,12 +258,7 @@ TEST_CASE("resume from a checkpoint continues aas exactly", "[aas]") {
     const auto folder = physis::test::scratch("aas_split" + std::to_string(split));
     train(folder, split, false);
     const auto resumed = train(folder, 60, true);
-    REQUIRE(whole.size() == resumed.size());
-    for (std::size_t i = 0; i < whole.size(); ++i) {
-      INFO("tensor " << i);
-      REQUIRE(whole[i].sizes() == resumed[i].sizes());
-      REQUIRE(torch::equal(whole[i], resumed[i]));
-    }
+    physis::test::require_identical(whole, resumed);
   }
 }
 

@@ -342,11 +342,6 @@ TEST_CASE("resume from a checkpoint continues each adaptive method exactly", "[a
     const auto folder = physis::test::scratch("split" + std::to_string(index++));
     train(folder, 30, false);
     const auto resumed = train(folder, 60, true);
-    REQUIRE(whole.size() == resumed.size());
-    for (std::size_t i = 0; i < whole.size(); ++i) {
-      INFO("tensor " << i);
-      REQUIRE(whole[i].sizes() == resumed[i].sizes());
-      REQUIRE(torch::equal(whole[i], resumed[i]));
-    }
+    physis::test::require_identical(whole, resumed);
   }
 }
