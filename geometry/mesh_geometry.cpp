@@ -9,7 +9,7 @@ namespace physis::geometry {
 
 namespace {
 
-constexpr int64_t kChunkElements = int64_t{1} << 24;  // bound on N x C x d intermediates
+constexpr int64_t kChunkElements = int64_t{1} << 24;  // bound on N x F x d intermediates
 
 // [N, F] distance from points x [N, d] to segments a-b [F, d] (any d).
 torch::Tensor segment_distance(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b) {
@@ -53,7 +53,7 @@ MeshGeometry::MeshGeometry(Mesh mesh) : mesh_(std::move(mesh)) {
   volumes_ = torch::linalg_det(edges).abs() / (d == 2 ? 2.0 : 6.0);                 // [C]
   if ((volumes_ <= 0).any().item<bool>())
     throw GeometryError("the mesh has degenerate (zero-volume) cells; remesh it");
-  inverse_ = torch::linalg_inv(edges);                                              // [C, d, d]
+  locator_.emplace(vertices_);
   facet_points_ = nodes.index({mesh_.facets});                                      // [F, d, d]
   auto fe = facet_points_.slice(1, 1) - facet_points_.slice(1, 0, 1);               // [F, d-1, d]
   torch::Tensor normals;
@@ -80,20 +80,7 @@ BoundingBox MeshGeometry::bounding_box() const {
 
 torch::Tensor MeshGeometry::inside(const torch::Tensor& x) const {
   check_points(x, dim(), "MeshGeometry::inside");
-  const int64_t cells = vertices_.size(0), d = dim();
-  const int64_t chunk = std::max<int64_t>(1, kChunkElements / (cells * d));
-  auto inv = inverse_.to(x.device()), origin = vertices_.select(1, 0).to(x.device());
-  std::vector<torch::Tensor> parts;
-  for (int64_t start = 0; start < x.size(0); start += chunk) {
-    auto xs = x.slice(0, start, start + chunk).to(torch::kFloat64);                 // [n, d]
-    auto rel = xs.unsqueeze(1) - origin.unsqueeze(0);                               // [n, C, d]
-    auto lambda = torch::einsum("cij,ncj->nci", {inv, rel});                        // [n, C, d]
-    const double eps = 1e-10;
-    auto in_cell = (lambda >= -eps).all(-1).logical_and(lambda.sum(-1) <= 1 + eps);  // [n, C]
-    parts.push_back(in_cell.any(1));
-  }
-  if (parts.empty()) return torch::zeros({0}, x.options().dtype(torch::kBool));
-  return torch::cat(parts);
+  return locator_->locate(x) >= 0;
 }
 
 torch::Tensor MeshGeometry::facet_distance(const torch::Tensor& x) const {

@@ -4,14 +4,17 @@
 //   auto x = domain.sample_interior(1000, sampler);      // cells chosen by area/volume, uniform inside each
 //   auto b = domain.sample_boundary(200, sampler);       // facets chosen by length/area, piece = physical name
 //
-// inside() locates points in cells (brute force over all cells, in chunks: O(N C)); on_boundary() and
+// inside() locates points in cells through a grid of bins (geometry/cell_locator.h); on_boundary() and
 // distance() use the exact distance to the nearest boundary facet, signed by inside(). That distance is only
 // Lipschitz (not smooth) across the medial axis: fine for sampling and selection, not for hard constraints
 // that need second derivatives — use an analytic geometry's ADF there.
 #pragma once
 
+#include "geometry/cell_locator.h"
 #include "geometry/geometry.h"
 #include "geometry/mesh.h"
+
+#include <optional>
 
 namespace physis::geometry {
 
@@ -37,7 +40,7 @@ class MeshGeometry : public Geometry {
 
   Mesh mesh_;
   torch::Tensor vertices_;      // [C, dim + 1, dim] float64 cell corners
-  torch::Tensor inverse_;       // [C, dim, dim] inverse of each cell's edge matrix (barycentric coordinates)
+  std::optional<CellLocator> locator_;
   torch::Tensor volumes_;       // [C]
   torch::Tensor facet_points_;  // [F, dim, dim] facet corners
   torch::Tensor facet_sizes_;   // [F] length/area
