@@ -24,6 +24,7 @@ struct SolveArgs {
   std::string progress = "auto";
   int64_t steps = -1;
   int64_t checkpoint_every = 0;
+  int64_t interior_points = 0, boundary_points = 0, initial_points = 0;
   uint64_t seed = 0;
   int threads = 0;
   bool resume = false;
@@ -65,6 +66,8 @@ int solve_builtin(const SolveArgs& a) {
             << out << std::endl;
   pinn::DefaultPoissonOptions options;
   options.taylor(!a.autograd);
+  if (a.interior_points > 0) options.interior_points(a.interior_points);
+  if (a.boundary_points > 0) options.boundary_points(a.boundary_points);
   pinn::DefaultPoisson problem(options, rt);
   auto trainer_options = problem.trainer_options(out);
   if (a.steps > 0) override_steps(trainer_options, a.steps);
@@ -84,6 +87,7 @@ int solve_file(const SolveArgs& a) {
   if (a.seed_opt->count()) problem.runtime.seed(a.seed);
   problem.runtime.threads(a.threads);
   if (a.autograd) problem.derivatives = pinn::DerivativeMode::autograd;
+  problem.override_points(a.interior_points, a.boundary_points, a.initial_points);
   auto rt = Runtime::create(problem.runtime);
   const std::string out = a.output.empty() ? "results/" + problem.name : a.output;
   auto options = problem.trainer;
@@ -119,6 +123,15 @@ Command add_solve(CLI::App& app) {
                      ->check(CLI::IsMember({"float32", "float64"}))
                      ->capture_default_str();
   app.add_option("--steps", a->steps, "Total training steps (phases are rescaled to add up to it)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--interior-points", a->interior_points,
+                 "Collocation points in the domain (overrides training.interior_points)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--boundary-points", a->boundary_points,
+                 "Points per boundary condition without its own `points` (overrides training.boundary_points)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--initial-points", a->initial_points,
+                 "Points per initial condition without its own `points` (overrides training.initial_points)")
       ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (default 1000)")
       ->check(CLI::PositiveNumber);

@@ -176,6 +176,7 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
     }
     c.at = torch::tensor(flat, torch::kFloat64).reshape({static_cast<int64_t>(rows.size()), p.num_inputs()});
   }
+  c.default_points = !s.has("points");
   c.points = s.get<int64_t>("points", initial ? p.sampling.initial_points : p.sampling.boundary_points);
   if (c.points <= 0) s.fail_at("points", "points must be positive");
   static const char* kind_names[] = {"dirichlet", "neumann", "robin", "residual", "initial", "initial_rate",
@@ -254,6 +255,17 @@ void check_hard_conditions(const Section& root, const Problem& p) {
 int64_t Problem::output_index(const std::string& name) const {
   auto it = std::find(symbols.outputs.begin(), symbols.outputs.end(), name);
   return it == symbols.outputs.end() ? -1 : it - symbols.outputs.begin();
+}
+
+void Problem::override_points(int64_t interior, int64_t boundary, int64_t initial) {
+  if (interior > 0) sampling.interior_points = interior;
+  if (boundary > 0) sampling.boundary_points = boundary;
+  if (initial > 0) sampling.initial_points = initial;
+  for (auto& c : conditions) {
+    if (!c.default_points) continue;
+    const bool at_t0 = c.kind == ConditionKind::initial || c.kind == ConditionKind::initial_rate;
+    c.points = at_t0 ? sampling.initial_points : sampling.boundary_points;
+  }
 }
 
 Problem Problem::load(const std::string& path) { return from_section(Section::load_file(path)); }

@@ -33,6 +33,7 @@ struct Condition {
   Expression residual;                  // zero where the condition holds (soft form)
   std::optional<Expression> value;      // the prescribed data as an expression of the inputs (hard form)
   int64_t points = 0;                   // collocation points for this condition
+  bool default_points = false;          // points not given: the training section's boundary/initial count
   double weight = 1.0;
   bool hard = false;
   torch::Tensor at;                     // point constraints: [P, d]
@@ -107,6 +108,10 @@ class Problem {
   int64_t num_inputs() const { return static_cast<int64_t>(symbols.inputs.size()); }
   int64_t num_outputs() const { return static_cast<int64_t>(symbols.outputs.size()); }
   int64_t output_index(const std::string& name) const;  // -1 when unknown
+
+  // Collocation counts from outside the file (`physis solve --interior-points ...`); a count given, when positive,
+  // replaces the training section's, and the boundary/initial one also that of every condition without `points`.
+  void override_points(int64_t interior, int64_t boundary, int64_t initial);
 };
 
 }  // namespace physis::pinn

@@ -239,6 +239,26 @@ TEST_CASE("interior_weight weighs each residual point", "[solver]") {
   REQUIRE_THROWS_WITH(problem_from(base + "interior_weight: \"q\"}\n"), Catch::Contains("test.yaml:4:"));
 }
 
+TEST_CASE("point counts from the command line replace the training section's, not a condition's own", "[solver]") {
+  auto problem = problem_from(
+      "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\ntime: [0, 1]\npde: {name: heat, alpha: 1}\n"
+      "conditions:\n  - {type: dirichlet, value: 0}\n  - {type: dirichlet, on: x_min, value: 0, points: 77}\n"
+      "  - {type: initial, value: 0}\ntraining: {interior_points: 300, boundary_points: 200, initial_points: 100}\n");
+  REQUIRE(problem.conditions[0].points == 200);
+  REQUIRE(problem.conditions[2].points == 100);
+  problem.override_points(0, 50, 0);  // only the boundary count
+  REQUIRE(problem.sampling.interior_points == 300);
+  REQUIRE(problem.conditions[0].points == 50);
+  REQUIRE(problem.conditions[1].points == 77);
+  REQUIRE(problem.conditions[2].points == 100);
+  problem.override_points(64, 0, 32);
+  REQUIRE(problem.sampling.interior_points == 64);
+  REQUIRE(problem.conditions[0].points == 50);
+  REQUIRE(problem.conditions[2].points == 32);
+  pinn::Solver solver(problem, runtime64(1));
+  REQUIRE(solver.loss(0).size() == 4);  // the solver builds on the new counts: one PDE term, three conditions
+}
+
 TEST_CASE("boundary integrals: measures, normals and hard boundary data integrate exactly", "[solver]") {
   auto p = problem_from(R"yaml(
 geometry:
