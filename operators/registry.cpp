@@ -30,6 +30,16 @@ OperatorHandle handle_of(Holder holder, const std::string& type, bool mask_outpu
   return {impl, impl.get(), type, mask_output};
 }
 
+// `mask_output` with its default; only a dataset with a mask can have its predictions masked.
+bool mask_output_of(const config::Section& s, const OperatorShape& shape, bool fallback) {
+  const bool mask = s.get<bool>("mask_output", fallback);
+  if (mask && !shape.has_mask) {
+    if (s.has("mask_output")) s.fail_at("mask_output", "mask_output needs a dataset with a mask");
+    s.fail("mask_output needs a dataset with a mask");
+  }
+  return mask;
+}
+
 // An integer key that must be positive (its default is), read with its default.
 int64_t positive(const config::Section& s, const std::string& key, int64_t fallback) {
   const auto value = s.get<int64_t>(key, fallback);
@@ -56,7 +66,7 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
       .grid_shape(shape.grid_shape)
       .field_channels(shape.field_channels)
       .params(shape.param_count)
-      .mask_output(s.get<bool>("mask_output", multi_task && shape.has_mask));
+      .mask_output(mask_output_of(s, shape, multi_task && shape.has_mask));
   o.basis(positive(s, "basis", o.basis()));
   o.branch_hidden(s.get<std::vector<int64_t>>("branch_hidden", o.branch_hidden()));
   o.trunk_hidden(s.get<std::vector<int64_t>>("trunk_hidden", o.trunk_hidden()));
@@ -67,7 +77,6 @@ OperatorHandle make_deeponet(const config::Section& s, const OperatorShape& shap
   o.init(s.get<std::string>("init", o.init()));
   if (o.init() != "fan_in" && o.init() != "glorot") s.fail_at("init", "init must be fan_in or glorot");
   if (o.trunk_fourier_features() < 0) s.fail_at("trunk_fourier_features", "trunk_fourier_features must be >= 0");
-  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   if (multi_task && shape.param_count == 0 && !shape.has_mask)
     s.fail("mt-deeponet tells tasks apart by their coefficient vectors (params) or geometry masks; the dataset has "
            "neither (use type: deeponet)");
@@ -97,9 +106,8 @@ TransolverOptions transolver_options(const config::Section& s, const OperatorSha
   o.reference_grid(positive(s, "reference_grid", o.reference_grid()));
   o.adaptive_temperature(s.get<bool>("adaptive_temperature", o.adaptive_temperature()));
   o.gumbel(s.get<bool>("gumbel", o.gumbel()));
-  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  o.mask_output(mask_output_of(s, shape, o.mask_output()));
   if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
-  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   return o;
 }
 
@@ -148,9 +156,8 @@ OperatorHandle make_fno(const config::Section& s, const OperatorShape& shape) {
   o.layers(positive(s, "layers", o.layers()));
   o.projection_width(positive(s, "projection_width", o.projection_width()));
   o.padding(s.get<int64_t>("padding", o.padding()));
-  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  o.mask_output(mask_output_of(s, shape, o.mask_output()));
   if (o.padding() < 0) s.fail_at("padding", "padding must be >= 0");
-  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   s.finish();
   return handle_of(FNO(o), "fno", o.mask_output());
 }
@@ -166,10 +173,9 @@ OperatorHandle make_lsm(const config::Section& s, const OperatorShape& shape) {
   o.bases(positive(s, "bases", o.bases()));
   o.heads(positive(s, "heads", o.heads()));
   o.projection_width(positive(s, "projection_width", o.projection_width()));
-  o.mask_output(s.get<bool>("mask_output", o.mask_output()));
+  o.mask_output(mask_output_of(s, shape, o.mask_output()));
   if (o.levels() > 8) s.fail_at("levels", "levels must be at most 8");
   if (o.width() % o.heads() != 0) s.fail_at(s.has("width") ? "width" : "heads", "width must be a multiple of heads");
-  if (o.mask_output() && !shape.has_mask) s.fail("mask_output needs a dataset with a mask");
   s.finish();
   return handle_of(LSM(o), "lsm", o.mask_output());
 }

@@ -70,4 +70,8 @@ sed 's/basis: 8/basis: 8, output_factor: u1/' fisher.yaml > bad_factor.yaml
 expect 1 "an output factor that is not a field" -- "$physis" train-operator bad_factor.yaml --output r7
 check err.txt "bad_factor.yaml:3:"
 check err.txt "its fields are u0"
+sed 's/basis: 8/basis: 8, mask_output: true/' fisher.yaml > bad_mask.yaml
+expect 1 "mask_output without a mask in the data" -- "$physis" train-operator bad_mask.yaml --output r8
+check err.txt "bad_mask.yaml:3:"
+check err.txt "mask_output needs a dataset with a mask"
 exit $fail
