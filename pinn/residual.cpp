@@ -229,4 +229,27 @@ Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, co
   return out;
 }
 
+Jet FunctionJetCache::operator()(const Jet& x) {
+  auto points = x.value.detach();
+  auto directions = x.first.select(1, 0).detach();
+  auto same = [&](const Entry& e) {
+    return e.summed == x.summed && e.points.sizes() == points.sizes() && e.directions.sizes() == directions.sizes() &&
+           e.points.device() == points.device() && e.points.dtype() == points.dtype() &&
+           torch::equal(e.points, points) && torch::equal(e.directions, directions);
+  };
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (!same(entries_[i])) continue;
+    ++hits_;
+    std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    return entries_.front().jet;
+  }
+  ++misses_;
+  // Keep copies: the caller may later change its tensors in place (resampling writes new points).
+  Entry e{points.clone(), directions.clone(), x.summed, function_jet(f_, x)};
+  entries_.insert(entries_.begin(), std::move(e));
+  if (entries_.size() > capacity_) entries_.pop_back();
+  return entries_.front().jet;
+}
+
 }  // namespace physis::pinn

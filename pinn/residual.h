@@ -7,6 +7,7 @@
 #include "pinn/expression.h"
 #include "pinn/sdgd.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,5 +61,28 @@ class ResidualEvaluator {
 // Jet of a network-free function f: [N, d] -> [N, c] along the jet's directions, by autograd on f alone
 // (cheap: no network), detached. Used for the known parts of hard-constraint output transforms.
 Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, const Jet& x);
+
+// function_jet with a memory of its last few results: fixed collocation points (and fixed seed directions) give
+// the same jet at every step, and for hard constraints over CSG piece distances that jet costs more than the
+// network's. A call whose points, directions and mode equal a remembered call's returns that jet.
+class FunctionJetCache {
+ public:
+  explicit FunctionJetCache(std::function<torch::Tensor(const torch::Tensor&)> f, std::size_t capacity = 4)
+      : f_(std::move(f)), capacity_(capacity) {}
+  Jet operator()(const Jet& x);
+  int64_t hits() const { return hits_; }
+  int64_t misses() const { return misses_; }
+
+ private:
+  struct Entry {
+    torch::Tensor points, directions;
+    bool summed = false;
+    Jet jet;
+  };
+  std::function<torch::Tensor(const torch::Tensor&)> f_;
+  std::size_t capacity_;
+  std::vector<Entry> entries_;  // most recent first
+  int64_t hits_ = 0, misses_ = 0;
+};
 
 }  // namespace physis::pinn

@@ -153,13 +153,14 @@ void Solver::install_hard_constraints() {
     return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);  // [N, 2m]
   };
   const int64_t m = p.num_outputs();
+  auto known_jet = std::make_shared<FunctionJetCache>(known);
   net_->set_output_transform(
       [known, m](const torch::Tensor& x, const torch::Tensor& raw) {
         auto gp = known(x);
         return gp.narrow(1, 0, m) + gp.narrow(1, m, m) * raw;
       },
-      [known, m](const Jet& x, const Jet& raw) {
-        auto gp = function_jet(known, x);
+      [known_jet, m](const Jet& x, const Jet& raw) {
+        auto gp = (*known_jet)(x);
         return jet_add(jet_narrow(gp, 0, m), jet_mul(jet_narrow(gp, m, m), raw));
       });
 }

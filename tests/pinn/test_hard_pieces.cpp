@@ -269,3 +269,35 @@ training: {phases: [{steps: 1}], interior_points: 128, boundary_points: 64}
 )yaml");
   require_exact_on_pieces(solid, {{"lid", constant(1)}, {"wall", constant(0)}, {"sphere", coordinate(2)}});
 }
+
+TEST_CASE("the function-jet cache returns the uncached jet and recomputes only for new points or directions",
+          "[hard]") {
+  int64_t calls = 0;
+  auto f = [&calls](const torch::Tensor& x) {
+    ++calls;
+    return torch::stack({torch::sin(x.select(1, 0)) * x.select(1, 1), x.square().sum(1)}, 1);
+  };
+  pinn::FunctionJetCache cache(f, 2);
+  auto x = torch::rand({50, 2}, torch::kFloat64), y = torch::rand({30, 2}, torch::kFloat64);
+  auto jet_x = Jet::along_axes(x, {}, false), jet_y = Jet::along_axes(y, {}, false);
+  auto expected = pinn::function_jet(f, jet_x);
+  calls = 0;
+  auto a = cache(jet_x);
+  REQUIRE(calls == 1);
+  REQUIRE(torch::equal(a.value, expected.value));
+  REQUIRE(torch::equal(a.first, expected.first));
+  REQUIRE(torch::equal(a.second, expected.second));
+  cache(jet_y);                                        // a second set of points: its own entry
+  cache(Jet::along_axes(x.clone(), {}, false));       // equal points in a new tensor: remembered
+  cache(jet_y);
+  REQUIRE(calls == 2);
+  REQUIRE(cache.hits() == 2);
+  cache(Jet::along_axes(x, {}, true));                 // summed mode is another jet
+  cache(Jet::along_axes(x, {1}, false));               // other directions too
+  REQUIRE(calls == 4);
+  auto moved = x.clone();
+  moved[0][0] += 1e-3;                                 // one point moved: recomputed, and right
+  auto b = cache(Jet::along_axes(moved, {}, false));
+  REQUIRE(calls == 5);
+  REQUIRE(torch::allclose(b.second, pinn::function_jet(f, Jet::along_axes(moved, {}, false)).second));
+}
