@@ -27,7 +27,7 @@ double peak_rss_mib() {
 int main(int argc, char** argv) {
   CLI::App app{"SDGD high-dimensional PINN benchmark (unit ball, Hu et al. 2023)"};
   int64_t dim = 100, dims = 100, steps = 10000, time_steps = 0, points = 100, test_points = 20000, probes = 0;
-  std::string equation = "poisson", form = "unbiased", output, dtype = "float32", device = "cpu";
+  std::string equation = "poisson", form = "unbiased", output, dtype = "float32", device = "cpu", init = "glorot";
   double lr = 1e-3;
   uint64_t seed = 0;
   int threads = 1;
@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr", lr, "initial learning rate")->capture_default_str();
   app.add_option("--seed", seed, "seed of c_i, the network and the points")->capture_default_str();
   app.add_option("--threads", threads, "intra-op threads")->capture_default_str();
+  app.add_option("--init", init, "network weights: glorot (zero biases) or fan_in (LibTorch's Linear default)")
+      ->capture_default_str();
   app.add_option("--dtype", dtype, "float32 or float64")->capture_default_str();
   app.add_option("--device", device, "cpu or cuda")->capture_default_str();
   app.add_option("--output", output, "folder for history.csv (none: no files)");
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   pinn::HighDimPinn pinn(pinn::HighDimOptions()
                              .dim(dim)
                              .equation(pinn::parse_high_dim_equation(equation))
+                             .init(init)
                              .points(points)
                              .laplacian(laplacian)
                              .nested_backward(nested)

@@ -87,7 +87,7 @@ HighDimPinn::HighDimPinn(HighDimOptions options, const torch::TensorOptions& ten
       tensor_options_(tensor_options),
       problem_(options_.dim(), options_.equation(), options_.seed()) {
   torch::manual_seed(options_.seed());
-  net_ = MLP(MLPOptions(options_.dim(), options_.hidden(), 1).activation(Activation::tanh));
+  net_ = MLP(MLPOptions(options_.dim(), options_.hidden(), 1).activation(Activation::tanh).init(options_.init()));
   net_->to(tensor_options_.device(), tensor_options_.dtype().toScalarType());
 }
 

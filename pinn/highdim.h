@@ -52,6 +52,7 @@ struct HighDimOptions {
   TORCH_ARG(int64_t, dim) = 100;
   TORCH_ARG(HighDimEquation, equation) = HighDimEquation::poisson;
   TORCH_ARG(std::vector<int64_t>, hidden) = {128, 128, 128};
+  TORCH_ARG(std::string, init) = "glorot";         // MLPOptions::init: glorot, or fan_in (LibTorch's default)
   TORCH_ARG(int64_t, points) = 100;                 // residual points per step
   TORCH_ARG(StochasticLaplacian, laplacian) = {};  // dims >= d: the exact Laplacian
   TORCH_ARG(bool, nested_backward) = false;        // the sampled u_ii by backward-of-backward instead of Taylor mode

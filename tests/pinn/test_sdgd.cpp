@@ -116,6 +116,32 @@ TEST_CASE("Taylor-mode second derivatives of the ansatz equal backward-of-backwa
   REQUIRE((pinn.laplacian_estimate(x, probe_draw) - expected * probe_draw.scale).abs().max().item<double>() < 1e-8);
 }
 
+TEST_CASE("the Taylor-mode loss has the parameter gradients of the backward-of-backward loss", "[sdgd]") {
+  pinn::StochasticLaplacian s;
+  s.samples = 5;
+  auto options = pinn::HighDimOptions().dim(12).hidden({16, 16}).laplacian(s).test_points(10).seed(3);
+  pinn::HighDimPinn taylor(options, torch::kFloat64);
+  pinn::HighDimPinn nested(pinn::HighDimOptions(options).nested_backward(true), torch::kFloat64);
+  torch::manual_seed(8);
+  auto x = taylor.problem().sample(7, torch::kFloat64);
+  std::vector<int64_t> axes(12);
+  for (int64_t i = 0; i < 12; ++i) axes[i] = i;
+  auto draw = s.draw(x, axes);
+  auto g = taylor.problem().source(x);
+  auto gradients = [&](pinn::HighDimPinn& pinn) {
+    auto params = pinn.network()->parameters();
+    auto loss = (pinn.laplacian_estimate(x, draw) - g).square().mean();
+    return torch::autograd::grad({loss}, params);
+  };
+  auto a = gradients(taylor), b = gradients(nested);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("parameter " << i);
+    REQUIRE(b[i].abs().max().item<double>() > 1e-6);
+    REQUIRE((a[i] - b[i]).abs().max().item<double>() < 1e-9 * (1 + b[i].abs().max().item<double>()));
+  }
+}
+
 TEST_CASE("SDGD trains the 20-dimensional Poisson ball problem in a few hundred steps", "[sdgd][slow]") {
   const auto form = GENERATE(pinn::SquaredResidualForm::biased, pinn::SquaredResidualForm::unbiased);
   pinn::StochasticLaplacian s;
