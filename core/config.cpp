@@ -1,7 +1,9 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace physis::config {
 
@@ -25,7 +27,8 @@ Section::Section(YAML::Node node, std::shared_ptr<const std::string> file, std::
     : node_(std::move(node)),
       file_(std::move(file)),
       path_(std::move(path)),
-      read_(std::make_shared<std::set<std::string>>()) {}
+      read_(std::make_shared<std::set<std::string>>()),
+      asked_(std::make_shared<std::set<std::string>>()) {}
 
 Section Section::load_file(const std::string& path) {
   std::ifstream in(path);
@@ -49,7 +52,9 @@ Section Section::load_string(const std::string& text, const std::string& name) {
 }
 
 bool Section::has(const std::string& key) const {
-  return node_.IsMap() && node_[key] && !node_[key].IsNull();
+  const bool present = node_.IsMap() && node_[key] && !node_[key].IsNull();
+  if (!present && node_.IsMap()) asked_->insert(key);
+  return present;
 }
 
 std::string Section::key_path(const std::string& key) const {
@@ -101,15 +106,45 @@ void Section::mark_all_read() const {
   for (const auto& key : keys()) read_->insert(key);
 }
 
+namespace {
+
+// Levenshtein distance between two keys (short strings).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
 void Section::finish() const {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
     const auto key = kv.first.as<std::string>();
     if (read_->count(key)) continue;
-    std::string known;
-    for (const auto& k : *read_) known += (known.empty() ? "" : ", ") + k;
-    fail_at_mark(kv.first.Mark(), "unknown key '" + key_path(key) + "'" +
-                                      (known.empty() ? std::string() : " (known keys here: " + known + ")"));
+    // Known here: every key the parser read or looked for (optional keys absent from the file included).
+    std::set<std::string> known_keys(read_->begin(), read_->end());
+    known_keys.insert(asked_->begin(), asked_->end());
+    std::string known, closest;
+    std::size_t best = std::max<std::size_t>(1, key.size() / 3) + 1;
+    for (const auto& k : known_keys) {
+      known += (known.empty() ? "" : ", ") + k;
+      const auto d = edit_distance(key, k);
+      if (d < best) best = d, closest = k;
+    }
+    std::string hint;
+    if (!closest.empty()) hint = "did you mean '" + closest + "'? ";
+    if (!known.empty()) hint += "known keys here: " + known;
+    fail_at_mark(kv.first.Mark(), "unknown key '" + key_path(key) + "'" + (hint.empty() ? "" : " (" + hint + ")"));
   }
 }
 

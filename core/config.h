@@ -114,6 +114,7 @@ class Section {
   std::shared_ptr<const std::string> file_;
   std::string path_;
   std::shared_ptr<std::set<std::string>> read_;
+  std::shared_ptr<std::set<std::string>> asked_;  // keys looked for but absent: known to the parser all the same
 };
 
 namespace detail {

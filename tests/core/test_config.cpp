@@ -45,6 +45,24 @@ TEST_CASE("unknown keys are errors at their position", "[config]") {
   }
 }
 
+TEST_CASE("an unknown key names the closest key the parser knows, read or only looked for", "[config]") {
+  auto s = Section::load_string("steps: 10\ncomponets: 4\n", "f.yaml");
+  s.get<int64_t>("steps");
+  s.get<int64_t>("components", 2);  // optional and absent from the file: known all the same
+  s.get<double>("beta", 1.0);
+  REQUIRE_THROWS_WITH(s.finish(), Catch::Contains("f.yaml:2:1") && Catch::Contains("unknown key 'componets'") &&
+                                      Catch::Contains("did you mean 'components'?") && Catch::Contains("beta"));
+  // Nothing close: no guess, the list only.
+  auto far = Section::load_string("steps: 10\nzzzzzz: 1\n", "f.yaml");
+  far.get<int64_t>("steps");
+  try {
+    far.finish();
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    REQUIRE_THAT(e.what(), !Catch::Contains("did you mean") && Catch::Contains("known keys here: steps"));
+  }
+}
+
 TEST_CASE("missing keys and malformed YAML", "[config]") {
   auto s = Section::load_string("training: {}\n", "f.yaml");
   REQUIRE_THROWS_WITH(s.child("training").get<int64_t>("steps"), Catch::Contains("missing required key 'training.steps'"));
