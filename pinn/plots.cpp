@@ -82,15 +82,36 @@ std::string scientific(double value) {
   return out.str();
 }
 
-// Lines shared by every heat map: viridis-like palette, equal axis scales for a spatial box that is not very
-// elongated, square panels otherwise.
-void heatmap_setup(std::ostream& gp, const EvaluationGrid& grid, const std::vector<std::string>& axes) {
-  gp << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
+// How the panels of one field's figure are laid out: side by side at 500 x 480 pixels each, with equal axis scales
+// for a spatial box that is not very elongated; a box more than 3:1 keeps its true shape too, the panels stacked
+// (wide boxes) or side by side at its height (tall ones). An (x, t) plane has no shared scale: square panels.
+struct PanelLayout {
+  int rows = 1, columns = 1, width = 500, height = 480;
+  bool true_aspect = false;
+};
+
+PanelLayout panel_layout(const EvaluationGrid& grid, const std::vector<std::string>& axes, int panels) {
   const double width = grid.spacing[0] * static_cast<double>(grid.dims[0] - 1);
   const double height = grid.spacing[1] * static_cast<double>(grid.dims[1] - 1);
-  const bool spatial = axes[0] != "t" && axes[1] != "t";  // an (x, t) plane has no shared scale
-  const bool compact = width > 0 && height > 0 && width / height < 3 && height / width < 3;
-  gp << (spatial && compact ? "set size ratio -1\n" : "set size square\n");
+  const bool spatial = axes[0] != "t" && axes[1] != "t";
+  PanelLayout layout{1, panels, 500 * panels, 480, false};
+  if (!spatial || width <= 0 || height <= 0) return layout;
+  layout.true_aspect = true;
+  const double aspect = width / height;
+  if (aspect > 3) {  // wide: one panel per row, 1200 pixels across, each as tall as the box's shape asks
+    const int row = std::max(150, static_cast<int>(std::lround(1000.0 / aspect)) + 110);
+    layout = {panels, 1, 1200, row * panels + 40, true};
+  } else if (aspect < 1.0 / 3) {  // tall: side by side, 900 pixels high
+    const int column = std::max(220, static_cast<int>(std::lround(760.0 * aspect)) + 170);
+    layout = {1, panels, column * panels, 900, true};
+  }
+  return layout;
+}
+
+// Lines shared by every heat map: a viridis-like palette, the aspect the layout chose, axes and labels.
+void heatmap_setup(std::ostream& gp, const PanelLayout& layout, const std::vector<std::string>& axes) {
+  gp << "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', 4 '#fde725')\n";
+  gp << (layout.true_aspect ? "set size ratio -1\n" : "set size square\n");
   gp << "set autoscale xfix\nset autoscale yfix\nset tics out\nset xtics nomirror\nset ytics nomirror\n";
   gp << "set rmargin 9\n";  // room for the colour bar's labels
   gp << "set xlabel " << gnuplot_string(axes[0]) << "\nset ylabel " << gnuplot_string(axes[1]) << "\n";
@@ -145,10 +166,12 @@ bool plot_one_field(const fs::path& folder, const std::string& stem, const Evalu
   if (u_ref.defined())
     title += ", relative L2 error " + scientific(relative_l2(u.index({grid.valid}), u_ref.index({grid.valid})));
   atomic_write(script, [&](std::ostream& gp) {
-    gp << "set terminal pngcairo size " << 500 * panels << ",480 noenhanced font ',11'\n";
+    const auto layout = panel_layout(grid, axes, panels);
+    gp << "set terminal pngcairo size " << layout.width << "," << layout.height << " noenhanced font ',11'\n";
     gp << "set output " << gnuplot_string(png) << "\n";
-    gp << "set multiplot layout 1," << panels << " title " << gnuplot_string(title) << "\n";
-    heatmap_setup(gp, grid, axes);
+    gp << "set multiplot layout " << layout.rows << "," << layout.columns << " title " << gnuplot_string(title)
+       << "\n";
+    heatmap_setup(gp, layout, axes);
     if (!u_ref.defined()) {
       plot_panel(gp, data, 3, name + " (prediction)", std::nullopt);
     } else {

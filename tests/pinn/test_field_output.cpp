@@ -69,6 +69,18 @@ bool is_png(const fs::path& path) {
   return in && std::string(magic + 1, 3) == "PNG" && fs::file_size(path) > 1000;
 }
 
+// Width and height from a PNG's header (IHDR: big-endian at bytes 16 and 20).
+std::pair<uint32_t, uint32_t> png_size(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[24] = {};
+  in.read(reinterpret_cast<char*>(header), 24);
+  auto word = [&](int at) {
+    return (uint32_t{header[at]} << 24) | (uint32_t{header[at + 1]} << 16) | (uint32_t{header[at + 2]} << 8) |
+           uint32_t{header[at + 3]};
+  };
+  return {word(16), word(20)};
+}
+
 physis::geometry::GeometryPtr square_with_hole() {
   auto square = std::make_shared<physis::geometry::Box>(std::vector<double>{-1, -1}, std::vector<double>{1, 1});
   auto hole = std::make_shared<physis::geometry::Ball>(std::vector<double>{0, 0}, 0.4);
@@ -258,6 +270,27 @@ TEST_CASE("plots: field heat maps and loss history as PNG", "[pinn][plots]") {
   REQUIRE(physis::pinn::plot_loss_history(dir / "history.csv", dir / "loss.png"));
   CHECK(is_png(dir / "loss.png"));
   CHECK_FALSE(physis::pinn::plot_loss_history(dir / "absent.csv", dir / "none.png"));
+}
+
+TEST_CASE("plots: an elongated channel keeps its shape, panels stacked", "[pinn][plots]") {
+  if (!physis::pinn::gnuplot_available()) {
+    WARN("gnuplot not installed: PNG output not checked");
+    return;
+  }
+  const auto dir = fresh_dir("plots_channel");
+  const auto channel = physis::pinn::make_grid(physis::geometry::BoundingBox{{0, 0}, {2.2, 0.41}}, {111, 21});
+  REQUIRE(physis::pinn::plot_fields(dir, "channel", channel, sine_fields(channel.points)));
+  REQUIRE(is_png(dir / "channel_u.png"));
+  const auto script = read_text(dir / "channel_u.gp");
+  CHECK_THAT(script, Catch::Contains("layout 3,1") && Catch::Contains("set size ratio -1"));
+  const auto [width, height] = png_size(dir / "channel_u.png");
+  CHECK(width == 1200);
+  CHECK(height < 1200);
+  // A square box stays side by side.
+  const auto square = physis::pinn::make_grid(physis::geometry::BoundingBox{{0, 0}, {1, 1}}, {21});
+  REQUIRE(physis::pinn::plot_fields(dir, "square", square, sine_fields(square.points)));
+  CHECK_THAT(read_text(dir / "square_u.gp"), Catch::Contains("layout 1,3"));
+  CHECK(png_size(dir / "square_u.png").first == 1500);
 }
 
 TEST_CASE("plots: the Burgers reference is an x-t grid and draws as a heat map", "[pinn][plots]") {
