@@ -92,6 +92,29 @@ Dataset first_samples(const Dataset& data, int64_t limit) {
   return data.split(limit).first;
 }
 
+// `drop: [params, mask, history]`: optional parts of every sample to leave out (e.g. a geometry code a transfer
+// study should not see), checked before anything is read.
+std::vector<std::string> parts_to_drop(const config::Section& s) {
+  auto parts = names(s, "drop");
+  for (const auto& part : parts)
+    if (part != "params" && part != "mask" && part != "history")
+      s.fail_at("drop", "drop takes params, mask and history, not '" + part + "'");
+  return parts;
+}
+
+Dataset without_parts(Dataset data, const std::vector<std::string>& parts) {
+  for (const auto& part : parts) {
+    for (auto& sample : data.samples) {
+      if (part == "params") sample.params = torch::Tensor();
+      if (part == "mask") sample.mask = torch::Tensor();
+      if (part == "history") sample.history = torch::Tensor(), sample.times = torch::Tensor();
+    }
+    if (part == "params") data.param_names.clear();
+    if (part == "history") data.history_names.clear();
+  }
+  return data;
+}
+
 }  // namespace
 
 Dataset load_dataset(const config::Section& section) {
@@ -103,11 +126,12 @@ Dataset load_dataset(const config::Section& section) {
   const int64_t limit = section.get<int64_t>("limit", -1);
   if (limit < -1 || limit == 0) section.fail_at("limit", "limit must be a positive number of samples");
   const fs::path path = path_of(section, key);
+  const auto drop = parts_to_drop(section);
 
   // Problems with the data itself carry the location of the file key, so the user knows which section to fix.
   auto located = [&](auto&& read) -> Dataset {
     try {
-      Dataset data = read();
+      Dataset data = without_parts(read(), drop);
       data.validate();
       return data;
     } catch (const DatasetError& e) {

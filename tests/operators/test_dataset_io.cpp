@@ -293,6 +293,24 @@ TEST_CASE("load_dataset reads a data: section", "[io][dataset_io]") {
   }
 }
 
+TEST_CASE("drop leaves optional parts of every sample out of a loaded dataset", "[io][dataset_io]") {
+  auto yaml = [](const std::string& body) { return Section::load_string(body, "problem.yaml").child("data"); };
+  const Dataset full = aligned_dataset();
+  write_dataset(full, scratch("drop.pt"));
+  const std::string file = "data:\n  file: " + scratch("drop.pt").string() + "\n";
+  const Dataset kept = load_dataset(yaml(file));
+  REQUIRE(kept.param_count() == 2);
+  const Dataset dropped = load_dataset(yaml(file + "  drop: [params, history]\n"));
+  REQUIRE(dropped.param_count() == 0);
+  REQUIRE(dropped.param_names.empty());
+  REQUIRE_FALSE(dropped.samples[0].history.defined());
+  REQUIRE(dropped.samples[0].mask.defined());
+  REQUIRE(torch::equal(dropped.samples[2].targets, full.samples[2].targets));
+  REQUIRE_FALSE(load_dataset(yaml(file + "  drop: mask\n")).samples[1].mask.defined());
+  REQUIRE_THROWS_WITH(load_dataset(yaml(file + "  drop: [coords]\n")),
+                      Contains("problem.yaml:3:9") && Contains("drop takes params, mask and history"));
+}
+
 TEST_CASE("load_dataset errors carry the YAML location or name the data problem", "[io][dataset_io]") {
   auto yaml = [](const std::string& body) { return Section::load_string(body, "problem.yaml").child("data"); };
   auto bad = torch::rand({2, 4, 4});
