@@ -134,8 +134,7 @@ void AdversarialSampling::save(torch::serialize::OutputArchive& archive) const {
   optimizer_->save(optimizer_archive);
   archive.write("flow", flow_archive);
   archive.write("flow_optimizer", optimizer_archive);
-  archive.write("interior", solver_.interior());
-  if (solver_.interior_weights().defined()) archive.write("interior_weights", solver_.interior_weights());
+  write_interior(archive, solver_);
 }
 
 void AdversarialSampling::load(torch::serialize::InputArchive& archive) {
@@ -147,10 +146,7 @@ void AdversarialSampling::load(torch::serialize::InputArchive& archive) {
   flow_->load(flow_archive);
   flow_->to(solver_.interior().device(), solver_.interior().scalar_type());
   optimizer_->load(optimizer_archive);
-  torch::Tensor points, weights;
-  archive.read("interior", points);
-  archive.try_read("interior_weights", weights);
-  solver_.set_interior(points, weights);
+  read_interior(archive, solver_);
 }
 
 std::shared_ptr<AdaptiveMethod> make_adversarial_sampling(const config::Section& item, Solver* solver) {

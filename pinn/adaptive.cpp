@@ -70,6 +70,18 @@ double read_value(torch::serialize::InputArchive& archive, const std::string& ke
   return value.item<double>();
 }
 
+void write_interior(torch::serialize::OutputArchive& archive, const Solver& solver) {
+  archive.write("interior", solver.interior());
+  if (solver.interior_weights().defined()) archive.write("interior_weights", solver.interior_weights());
+}
+
+void read_interior(torch::serialize::InputArchive& archive, Solver& solver) {
+  torch::Tensor points, weights;
+  archive.read("interior", points);
+  archive.try_read("interior_weights", weights);
+  solver.set_interior(points, weights);
+}
+
 int64_t read_count(const config::Section& item, const std::string& key, int64_t fallback, int64_t min) {
   const auto value = item.get<int64_t>(key, fallback);
   if (value < min) item.fail_at(key, "'" + key + "' must be at least " + std::to_string(min));

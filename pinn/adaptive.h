@@ -50,6 +50,9 @@ struct StepInterval {
 // Scalars in a hook's checkpoint archive.
 void write_value(torch::serialize::OutputArchive& archive, const std::string& key, double value);
 double read_value(torch::serialize::InputArchive& archive, const std::string& key);
+// The solver's interior points and point weights (if set), for methods that replace them.
+void write_interior(torch::serialize::OutputArchive& archive, const Solver& solver);
+void read_interior(torch::serialize::InputArchive& archive, Solver& solver);
 
 // A method's key with its default, checked against a range (mistakes name the key's line).
 int64_t read_count(const config::Section& item, const std::string& key, int64_t fallback, int64_t min = 1);

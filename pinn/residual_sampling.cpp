@@ -29,17 +29,13 @@ std::pair<torch::Tensor, int64_t> ResidualSampling::draw_candidates(int64_t requ
 void ResidualSampling::save(torch::serialize::OutputArchive& archive) const {
   write_value(archive, "last", static_cast<double>(interval_.last));
   write_value(archive, "draws", static_cast<double>(draws_));
-  archive.write("interior", solver_.interior());
-  if (solver_.interior_weights().defined()) archive.write("interior_weights", solver_.interior_weights());
+  write_interior(archive, solver_);
 }
 
 void ResidualSampling::load(torch::serialize::InputArchive& archive) {
   interval_.last = static_cast<int64_t>(read_value(archive, "last"));
   draws_ = static_cast<int64_t>(read_value(archive, "draws"));
-  torch::Tensor points, weights;
-  archive.read("interior", points);
-  archive.try_read("interior_weights", weights);
-  solver_.set_interior(points, weights);
+  read_interior(archive, solver_);
 }
 
 ResidualRefinement::ResidualRefinement(Solver& solver, ResidualRefinementOptions options)
