@@ -17,6 +17,14 @@ namespace physis::pinn {
 namespace {
 torch::Tensor sum_of_squares_mean(const torch::Tensor& r) { return r.square().mean(); }
 
+// Unit normals [N, d] as the expressions' extras n_x, n_y, ...
+std::map<std::string, torch::Tensor> normal_components(const Problem& p, const torch::Tensor& normals) {
+  std::map<std::string, torch::Tensor> out;
+  for (std::size_t k = 0; k < p.symbols.spatial_inputs.size(); ++k)
+    out["n_" + p.symbols.spatial_inputs[k]] = normals.select(1, static_cast<int64_t>(k));
+  return out;
+}
+
 // Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
 // transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, the
 // R-equivalence of those ADFs, is zero on all of them. Returns g, phi [N].
@@ -88,9 +96,7 @@ void Solver::prepare_integrals() {
                                " lies on the selection of '" + integral.name + "'");
     IntegralQuadrature q;
     q.x = all.points.index({selected}).to(runtime_.options());
-    auto normals = all.normals.index({selected}).to(runtime_.options());
-    for (std::size_t k = 0; k < p.symbols.spatial_inputs.size(); ++k)
-      q.normals["n_" + p.symbols.spatial_inputs[k]] = normals.select(1, static_cast<int64_t>(k));
+    q.normals = normal_components(p, all.normals.index({selected}).to(runtime_.options()));
     q.weight = p.domain->boundary_measure() / static_cast<double>(total);
     q.evaluator = std::make_unique<ResidualEvaluator>(std::vector<Expression>{integral.integrand},
                                                       DerivativeMode::automatic);
@@ -201,9 +207,7 @@ void Solver::sample() {
       default: {
         auto bp = geometry::sample_boundary_where(*p.domain, c.points, sampler_, c.selector);
         b.x = bp.points.to(runtime_.options());
-        auto normals = bp.normals.to(runtime_.options());
-        for (std::size_t k = 0; k < p.symbols.spatial_inputs.size(); ++k)
-          b.extras["n_" + p.symbols.spatial_inputs[k]] = normals.select(1, static_cast<int64_t>(k));
+        b.extras = normal_components(p, bp.normals.to(runtime_.options()));
       }
     }
   }
