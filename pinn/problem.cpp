@@ -101,9 +101,8 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
   c.kind = parse_kind(s);
   c.weight = s.get<double>("weight", 1.0);
   c.hard = s.get<bool>("hard", false);
-  const bool boundary = c.kind == ConditionKind::dirichlet || c.kind == ConditionKind::neumann ||
-                        c.kind == ConditionKind::robin || c.kind == ConditionKind::residual;
-  const bool initial = c.kind == ConditionKind::initial || c.kind == ConditionKind::initial_rate;
+  const bool boundary = c.on_boundary();
+  const bool initial = c.at_initial_time();
   if (initial && !p.transient()) s.fail_at("type", "an initial condition needs `time:` in the problem");
   if (c.hard && c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial)
     s.fail_at("hard", "only dirichlet and initial conditions can be imposed exactly (hard)");
@@ -223,9 +222,7 @@ void check_hard_conditions(const Section& root, const Problem& p) {
     // an outflow condition), or the output would be unconstrained there.
     auto soft_covers = [&](const std::string& piece) {
       for (const auto& c : p.conditions) {
-        const bool boundary = c.kind == ConditionKind::dirichlet || c.kind == ConditionKind::neumann ||
-                              c.kind == ConditionKind::robin || c.kind == ConditionKind::residual;
-        if (!boundary || c.hard) continue;
+        if (!c.on_boundary() || c.hard) continue;
         const auto& on = c.selector.pieces;
         if (on.empty() || std::find(on.begin(), on.end(), piece) != on.end()) return true;
       }
@@ -263,8 +260,7 @@ void Problem::override_points(int64_t interior, int64_t boundary, int64_t initia
   if (initial > 0) sampling.initial_points = initial;
   for (auto& c : conditions) {
     if (!c.default_points) continue;
-    const bool at_t0 = c.kind == ConditionKind::initial || c.kind == ConditionKind::initial_rate;
-    c.points = at_t0 ? sampling.initial_points : sampling.boundary_points;
+    c.points = c.at_initial_time() ? sampling.initial_points : sampling.boundary_points;
   }
 }
 

@@ -39,6 +39,13 @@ struct Condition {
   torch::Tensor at;                     // point constraints: [P, d]
   int64_t axis = 0;                     // periodic: the periodic input
   std::vector<Expression> periodic_terms;  // periodic: quantities equal on both sides (u, u_x, ...)
+
+  // Conditions on boundary points (selected by `on`/`where`) and on the initial slice.
+  bool on_boundary() const {
+    return kind == ConditionKind::dirichlet || kind == ConditionKind::neumann || kind == ConditionKind::robin ||
+           kind == ConditionKind::residual;
+  }
+  bool at_initial_time() const { return kind == ConditionKind::initial || kind == ConditionKind::initial_rate; }
 };
 
 struct NetworkSpec {
