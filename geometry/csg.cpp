@@ -1,6 +1,5 @@
 #include "geometry/csg.h"
 
-#include "core/strings.h"
 #include "geometry/adf.h"
 #include "geometry/error.h"
 #include "geometry/sampling_util.h"
@@ -158,14 +157,7 @@ torch::Tensor Csg::distance(const torch::Tensor& x) const {
 
 torch::Tensor Csg::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
   check_points(x, dim(), "Csg::piece_distance");
-  for (const auto& piece : pieces)
-    if (std::find(names_.begin(), names_.end(), piece) == names_.end())
-      throw GeometryError("no boundary piece named '" + piece + "' on this CSG result; its pieces are " +
-                          join(names_));
-  const bool whole = std::all_of(names_.begin(), names_.end(), [&](const std::string& name) {
-    return std::find(pieces.begin(), pieces.end(), name) != pieces.end();
-  });
-  if (whole) return distance(x);
+  if (names_whole_boundary(pieces)) return distance(x);
   // Where each operand's boundary is the result's (as keep_boundary_of, >= 0 there): outside the other operand
   // for a union and for A's walls in A - B, inside it for an intersection and for the hole's walls.
   auto phi_a = a_->distance(x), phi_b = b_->distance(x);                               // [N]

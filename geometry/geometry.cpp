@@ -1,5 +1,7 @@
 #include "geometry/geometry.h"
 
+#include "core/strings.h"
+
 #include "geometry/error.h"
 
 #include <cxxabi.h>
@@ -59,15 +61,19 @@ std::string kind_of(const Geometry& g) {
 
 }  // namespace
 
-torch::Tensor Geometry::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+bool Geometry::names_whole_boundary(const std::vector<std::string>& pieces) const {
   const auto names = boundary_names();
   for (const auto& piece : pieces)
     if (std::find(names.begin(), names.end(), piece) == names.end())
-      throw GeometryError("no boundary piece named '" + piece + "' on this " + kind_of(*this));
-  const bool whole = std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+      throw GeometryError("no boundary piece named '" + piece + "' on this " + kind_of(*this) +
+                          "; its pieces are " + join(names));
+  return std::all_of(names.begin(), names.end(), [&](const std::string& name) {
     return std::find(pieces.begin(), pieces.end(), name) != pieces.end();
   });
-  if (whole) return distance(x);
+}
+
+torch::Tensor Geometry::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
+  if (names_whole_boundary(pieces)) return distance(x);
   throw GeometryError("piece distances are not available for " + kind_of(*this) +
                       " (only the whole boundary); use a soft condition");
 }

@@ -66,6 +66,9 @@ class Geometry {
   // boundary (every piece named, where it returns distance(x)) and throws otherwise; primitives with several
   // pieces override it.
   virtual torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const;
+  // Checks that every name is one of boundary_names() (a GeometryError naming them otherwise); true when the names
+  // cover the whole boundary, where piece_distance is distance().
+  bool names_whole_boundary(const std::vector<std::string>& pieces) const;
   // Area/volume. Exact for primitives, a deterministic estimate for CSG results (measure_is_exact says which).
   virtual double measure() const = 0;
   virtual bool measure_is_exact() const { return true; }
