@@ -37,6 +37,17 @@ bool derivatives_are_finite(const Geometry& domain, const torch::Tensor& x, cons
   return finite;
 }
 
+// A piece's distance vanishes on its sampled boundary points (at least `min_points` of them), is positive at the
+// interior points, and has finite first and second derivatives there.
+void require_piece_distance(const Geometry& domain, const BoundaryPoints& b, const torch::Tensor& inner,
+                            const std::string& piece, int64_t min_points) {
+  INFO(piece);
+  REQUIRE(b.mask(piece).sum().item<int64_t>() > min_points);
+  REQUIRE(max_abs(domain.piece_distance(b.points, {piece}).index({b.mask(piece)})) < 1e-12);
+  REQUIRE((domain.piece_distance(inner, {piece}) > 0).all().item<bool>());
+  REQUIRE(derivatives_are_finite(domain, inner, {piece}));
+}
+
 // One triangle whose base and other two sides are two pieces.
 Mesh triangle() {
   Mesh mesh;
@@ -187,13 +198,7 @@ TEST_CASE("CSG piece distances are trimmed to the result's boundary", "[geometry
   REQUIRE((notched->piece_distance(on_plane, {"floor"}) > 0.1).all().item<bool>());
   auto bn = notched->sample_boundary(2000, sampler);
   auto inner = notched->sample_interior(500, sampler);
-  for (const auto* piece : {"floor", "side", "outer"}) {
-    INFO(piece);
-    REQUIRE(bn.mask(piece).sum().item<int64_t>() > 10);
-    REQUIRE(max_abs(notched->piece_distance(bn.points, {piece}).index({bn.mask(piece)})) < 1e-12);
-    REQUIRE((notched->piece_distance(inner, {piece}) > 0).all().item<bool>());
-    REQUIRE(derivatives_are_finite(*notched, inner, {piece}));
-  }
+  for (const auto* piece : {"floor", "side", "outer"}) require_piece_distance(*notched, bn, inner, piece, 10);
   // Near the floor's middle, from below: Euclidean.
   auto below = torch::tensor({{0.5, 0.79}}, f64);
   REQUIRE(notched->piece_distance(below, {"floor"}).item<double>() == Approx(0.01).epsilon(1e-2));
@@ -212,13 +217,9 @@ TEST_CASE("CSG piece distances: a difference with a nested union and a 3-D box m
   auto b = domain->sample_boundary(2000, sampler);
   auto inner = domain->sample_interior(500, sampler);
   for (const auto* piece : {"outer", "circle", "bar"}) {
-    INFO(piece);
-    auto phi = domain->piece_distance(b.points, {piece});
-    REQUIRE(b.mask(piece).sum().item<int64_t>() > 20);
-    REQUIRE(max_abs(phi.index({b.mask(piece)})) < 1e-12);
-    REQUIRE((phi.index({b.mask(piece).logical_not()}) > 0).all().item<bool>());
-    REQUIRE((domain->piece_distance(inner, {piece}) > 0).all().item<bool>());
-    REQUIRE(derivatives_are_finite(*domain, inner, {piece}));
+    require_piece_distance(*domain, b, inner, piece, 20);
+    INFO(piece);  // and positive on the other pieces
+    REQUIRE((domain->piece_distance(b.points, {piece}).index({b.mask(piece).logical_not()}) > 0).all().item<bool>());
   }
   REQUIRE(max_abs(domain->piece_distance(b.points, {"circle", "bar"}).index({b.mask("outer").logical_not()})) <
           1e-12);
@@ -232,14 +233,7 @@ TEST_CASE("CSG piece distances: a difference with a nested union and a 3-D box m
   REQUIRE(solid->boundary_names() == std::vector<std::string>{"wall", "lid", "sphere"});
   auto b3 = solid->sample_boundary(2000, sampler);
   auto inner3 = solid->sample_interior(500, sampler);
-  for (const auto* piece : {"lid", "wall", "sphere"}) {
-    INFO(piece);
-    auto phi = solid->piece_distance(b3.points, {piece});
-    REQUIRE(b3.mask(piece).sum().item<int64_t>() > 20);
-    REQUIRE(max_abs(phi.index({b3.mask(piece)})) < 1e-12);
-    REQUIRE((solid->piece_distance(inner3, {piece}) > 0).all().item<bool>());
-    REQUIRE(derivatives_are_finite(*solid, inner3, {piece}));
-  }
+  for (const auto* piece : {"lid", "wall", "sphere"}) require_piece_distance(*solid, b3, inner3, piece, 20);
   auto near_lid = torch::tensor({{0.5, 0.5, 0.98}}, f64);
   REQUIRE(solid->piece_distance(near_lid, {"lid"}).item<double>() == Approx(0.02).epsilon(1e-3));
 }
