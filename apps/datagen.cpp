@@ -30,6 +30,13 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string> generators = {"antiderivative", "darcy", "darcy-multigeometry", "fisher", "fea"};
 
+// darcy-multigeometry's --geometry values: every geometry, or all.
+std::vector<std::string> geometry_choices() {
+  auto choices = ops::darcy_geometry_names();
+  choices.push_back("all");
+  return choices;
+}
+
 struct DatagenArgs {
   std::string generator, output, progress = "auto", solver = "direct", geometry = "all", dtype = "float32";
   std::string reaction = "all";
@@ -287,9 +294,9 @@ Command add_datagen(CLI::App& app) {
                       ->check(CLI::IsMember({"direct", "cg"}))
                       ->capture_default_str();
   o["--geometry"] = app.add_option("--geometry", a->geometry,
-                                   "darcy-multigeometry: square, circle, triangle, cross or all (square, circle, "
-                                   "triangle in turn)")
-                        ->check(CLI::IsMember({"square", "circle", "triangle", "cross", "all"}))
+                                   "darcy-multigeometry: square, circle, triangle, cross (held out for transfer), "
+                                   "lshape, frame, or all (square, circle, triangle in turn)")
+                        ->check(CLI::IsMember(geometry_choices()))
                         ->capture_default_str();
   o["--log-std"] = app.add_option("--log-std", a->log_std, "darcy-multigeometry: pointwise std of log a")
                        ->check(CLI::PositiveNumber)

@@ -131,7 +131,7 @@ Dataset generate_darcy(const DarcyOptions& options, const GenerationProgress& pr
 // --- Darcy on several geometries ------------------------------------------------------------------------------
 
 const std::vector<std::string>& darcy_geometry_names() {
-  static const std::vector<std::string> names = {"square", "circle", "triangle", "cross"};
+  static const std::vector<std::string> names = {"square", "circle", "triangle", "cross", "lshape", "frame"};
   return names;
 }
 
@@ -139,14 +139,16 @@ DarcyGeometry parse_darcy_geometry(const std::string& name) {
   const auto& names = darcy_geometry_names();
   auto found = std::find(names.begin(), names.end(), name);
   if (found == names.end())
-    throw std::invalid_argument("unknown geometry '" + name + "' (expected square, circle, triangle or cross)");
+    throw std::invalid_argument("unknown geometry '" + name +
+                                "' (expected square, circle, triangle, cross, lshape or frame)");
   return static_cast<DarcyGeometry>(found - names.begin());
 }
 
 namespace {
 
-// The geometries on [0, 1]^2: the square itself, the inscribed disc, the triangle (0,0), (1,0), (1/2,1), and the
-// square with a centred plus-shaped hole (two 0.6 x 0.2 bars).
+// The geometries on [0, 1]^2: the square itself, the inscribed disc, the triangle (0,0), (1,0), (1/2,1), the
+// square with a centred plus-shaped hole (two 0.6 x 0.2 bars), the L-shape (the square less its upper right
+// quarter) and the frame (the square less a centred 0.4 x 0.4 square).
 geometry::GeometryPtr darcy_geometry(DarcyGeometry g) {
   using namespace geometry;
   auto unit = std::make_shared<Box>(std::vector<double>{0, 0}, std::vector<double>{1, 1});
@@ -159,6 +161,10 @@ geometry::GeometryPtr darcy_geometry(DarcyGeometry g) {
       auto bar_y = std::make_shared<Box>(std::vector<double>{0.4, 0.2}, std::vector<double>{0.6, 0.8});
       return csg_difference(unit, csg_union(bar_x, bar_y));
     }
+    case DarcyGeometry::lshape:
+      return std::make_shared<Polygon>(std::vector<Point2>{{0, 0}, {1, 0}, {1, 0.5}, {0.5, 0.5}, {0.5, 1}, {0, 1}});
+    case DarcyGeometry::frame:
+      return csg_difference(unit, std::make_shared<Box>(std::vector<double>{0.3, 0.3}, std::vector<double>{0.7, 0.7}));
   }
   throw std::invalid_argument("unknown Darcy geometry");
 }
@@ -182,6 +188,8 @@ double darcy_geometry_area(DarcyGeometry geometry) {
     case DarcyGeometry::circle: return M_PI * 0.25;
     case DarcyGeometry::triangle: return 0.5;
     case DarcyGeometry::cross: return 1.0 - (2 * 0.6 * 0.2 - 0.2 * 0.2);
+    case DarcyGeometry::lshape: return 0.75;
+    case DarcyGeometry::frame: return 1.0 - 0.4 * 0.4;
   }
   return 0;
 }

@@ -61,8 +61,9 @@ struct DarcyOptions {
 Dataset generate_darcy(const DarcyOptions& options, const GenerationProgress& progress = {});
 
 // --- Darcy flow on several geometries (MT-DeepONet, Kumar et al. 2024).
-enum class DarcyGeometry { square, circle, triangle, cross };
-const std::vector<std::string>& darcy_geometry_names();  // square, circle, triangle, cross (the one-hot order)
+// lshape and frame (re-entrant corners, like the held-out cross) are extra pre-training geometries.
+enum class DarcyGeometry { square, circle, triangle, cross, lshape, frame };
+const std::vector<std::string>& darcy_geometry_names();  // in the enum's order (the one-hot order)
 DarcyGeometry parse_darcy_geometry(const std::string& name);  // throws std::invalid_argument listing the names
 // [n, n] float (1 = the closed domain, 0 outside) of a geometry on the n x n vertex grid over [0, 1]^2.
 torch::Tensor darcy_geometry_mask(DarcyGeometry geometry, int64_t n);
@@ -75,7 +76,7 @@ double darcy_geometry_area(DarcyGeometry geometry);
 struct DarcyMultiGeometryOptions {
   TORCH_ARG(int64_t, samples) = 1200;
   TORCH_ARG(int64_t, resolution) = 100;
-  TORCH_ARG(std::string, geometry) = "all";     // square | circle | triangle | cross | all (square, circle and
+  TORCH_ARG(std::string, geometry) = "all";     // one of darcy_geometry_names() | all (square, circle and
                                                 // triangle in turn; the cross is held out for transfer)
   TORCH_ARG(double, log_std) = 1.0;             // pointwise standard deviation of log a
   TORCH_ARG(double, alpha) = 2.0;

@@ -203,7 +203,20 @@ TEST_CASE("geometry masks have the expected areas", "[datagen]") {
   auto cross = darcy_geometry_mask(DarcyGeometry::cross, 101);
   REQUIRE(cross[50][50].item<float>() == 0.0f);
   REQUIRE(cross[5][5].item<float>() == 1.0f);
-  REQUIRE_THROWS_WITH(parse_darcy_geometry("hexagon"), Catch::Contains("square, circle, triangle or cross"));
+  // The L-shape lacks its upper right quarter; the frame its centre, not its sides.
+  auto lshape = darcy_geometry_mask(DarcyGeometry::lshape, 101);
+  REQUIRE(lshape[90][90].item<float>() == 0.0f);
+  REQUIRE(lshape[90][10].item<float>() == 1.0f);
+  REQUIRE(lshape[10][90].item<float>() == 1.0f);
+  auto frame = darcy_geometry_mask(DarcyGeometry::frame, 101);
+  REQUIRE(frame[50][50].item<float>() == 0.0f);
+  REQUIRE(frame[50][10].item<float>() == 1.0f);
+  REQUIRE(frame[10][50].item<float>() == 1.0f);
+  // The distance factor vanishes on the re-entrant corner's walls and is positive inside.
+  auto phi = darcy_geometry_distance(DarcyGeometry::lshape, 101);
+  REQUIRE(phi[50][75].item<double>() == Approx(0).margin(1e-12));
+  REQUIRE(phi[25][25].item<double>() > 0.1);
+  REQUIRE_THROWS_WITH(parse_darcy_geometry("hexagon"), Catch::Contains("cross, lshape or frame"));
 }
 
 TEST_CASE("multi-geometry Darcy dataset: masks, one-hot ids, zero outside, determinism", "[datagen]") {
