@@ -24,6 +24,7 @@ struct PredictArgs {
   std::string output;
   std::string device = "auto";
   std::vector<int64_t> samples;
+  std::vector<std::string> drop;
   int64_t write_count = 4;
   int64_t batch_size = 20;
   int threads = 0;
@@ -106,6 +107,7 @@ int predict(const PredictArgs& a) {
   auto surrogate = ops::Surrogate::load(a.run);
   auto data = prediction_data(a);
   if (!a.samples.empty()) data = data.subset(a.samples);
+  data = ops::without_parts(std::move(data), a.drop);
   surrogate->shape().check_fits(ops::OperatorShape::of(data), data.source);
   surrogate->to(rt.device);
   const auto predicted = surrogate->predict_with_history(data, a.batch_size, rt.device);
@@ -144,6 +146,10 @@ Command add_predict(CLI::App& app) {
       ->check(CLI::ExistingFile);
   app.add_option("-o,--output", a->output, "Output folder (default: RUN/predictions)");
   app.add_option("--samples", a->samples, "Indices of the samples to predict (default: all)");
+  app.add_option("--drop", a->drop,
+                 "Parts of the data to leave out, as a training data section's `drop:` did: params, mask, history")
+      ->check(CLI::IsMember({"params", "mask", "history"}))
+      ->delimiter(',');
   app.add_option("--write", a->write_count, "How many samples to write as ParaView files and images")
       ->capture_default_str();
   app.add_option("--batch-size", a->batch_size, "Samples per forward pass")->capture_default_str();

@@ -102,19 +102,6 @@ std::vector<std::string> parts_to_drop(const config::Section& s) {
   return parts;
 }
 
-Dataset without_parts(Dataset data, const std::vector<std::string>& parts) {
-  for (const auto& part : parts) {
-    for (auto& sample : data.samples) {
-      if (part == "params") sample.params = torch::Tensor();
-      if (part == "mask") sample.mask = torch::Tensor();
-      if (part == "history") sample.history = torch::Tensor(), sample.times = torch::Tensor();
-    }
-    if (part == "params") data.param_names.clear();
-    if (part == "history") data.history_names.clear();
-  }
-  return data;
-}
-
 }  // namespace
 
 Dataset load_dataset(const config::Section& section) {
@@ -172,6 +159,21 @@ Dataset load_dataset(const config::Section& section) {
   spec.limit = limit;
   section.finish();
   return located([&] { return assemble(read_arrays(path, needed_arrays(spec), format), spec, path.string()); });
+}
+
+Dataset without_parts(Dataset data, const std::vector<std::string>& parts) {
+  for (const auto& part : parts) {
+    if (part != "params" && part != "mask" && part != "history")
+      throw std::invalid_argument("cannot drop '" + part + "' (params, mask or history)");
+    for (auto& sample : data.samples) {
+      if (part == "params") sample.params = torch::Tensor();
+      if (part == "mask") sample.mask = torch::Tensor();
+      if (part == "history") sample.history = torch::Tensor(), sample.times = torch::Tensor();
+    }
+    if (part == "params") data.param_names.clear();
+    if (part == "history") data.history_names.clear();
+  }
+  return data;
 }
 
 }  // namespace physis::ops

@@ -93,4 +93,8 @@ Dataset read_vtu_collection(const std::filesystem::path& csv, const VtuCollectio
 // DatasetError, prefixed with the location of the section's `file` (or `csv`) key.
 Dataset load_dataset(const config::Section& section);
 
+// The dataset without the optional parts named ("params", "mask", "history"): what a section's `drop:` and
+// `physis predict --drop` leave out. Throws std::invalid_argument for any other name.
+Dataset without_parts(Dataset data, const std::vector<std::string>& parts);
+
 }  // namespace physis::ops

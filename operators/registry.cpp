@@ -254,6 +254,10 @@ void OperatorShape::check_fits(const OperatorShape& data, const std::string& sou
   if (coordinate_dim != data.coordinate_dim) fail("coordinate dimensions", coordinate_dim, data.coordinate_dim);
   if (field_channels != data.field_channels) fail("field channels", field_channels, data.field_channels);
   if (target_channels != data.target_channels) fail("target channels", target_channels, data.target_channels);
+  if (param_count == 0 && data.param_count > 0)
+    throw DatasetError(source + ": the model was trained without design parameters, the data have " +
+                       std::to_string(data.param_count) + "; leave them out (`drop: [params]` in a data section, " +
+                       "`physis predict --drop params`)");
   if (param_count != data.param_count) fail("parameters", param_count, data.param_count);
   if (sensors > 0 && sensors != data.sensors) fail("field points per sample", sensors, data.sensors);
   if (history_channels > 0 && data.history_channels > 0 && history_channels != data.history_channels)

@@ -66,6 +66,15 @@ training: {epochs: 2, batch_size: 5}
 YAML
 expect 0 "mt-deeponet on fisher" -- "$physis" train-operator fisher.yaml --output fisher_run --progress none
 check out.txt "test: mean relative L2"
+# A model trained without the task coefficients (`drop: [params]`) predicts on files that carry them with --drop.
+sed -e 's/file: fisher.h5}/file: fisher.h5, drop: [params]}/' -e 's/type: mt-deeponet/type: deeponet/' fisher.yaml \
+  > fisher_noc.yaml
+expect 0 "a model without params" -- "$physis" train-operator fisher_noc.yaml --output noc_run --progress none
+expect 1 "predict without --drop on data with params" -- "$physis" predict noc_run --data fisher.h5 --write 0
+check err.txt "physis predict --drop params"
+expect 0 "predict --drop params" -- "$physis" predict noc_run --data fisher.h5 --write 0 --drop params
+check out.txt "on 12 samples"
+expect 2 "predict --drop of an unknown part" -- "$physis" predict noc_run --data fisher.h5 --drop fields
 sed 's/basis: 8/basis: 8, output_factor: u1/' fisher.yaml > bad_factor.yaml
 expect 1 "an output factor that is not a field" -- "$physis" train-operator bad_factor.yaml --output r7
 check err.txt "bad_factor.yaml:3:"
