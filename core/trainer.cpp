@@ -305,6 +305,8 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
   torch::serialize::OutputArchive model_archive;
   model_->save(model_archive);
   archive.write("model", model_archive);
+  if (const auto params = model_->parameters(); !params.empty())
+    archive.write("dtype", torch::tensor(static_cast<int64_t>(params.front().scalar_type()), torch::kInt64));
   if (optimizer_) {
     // LibTorch's L-BFGS keeps a scratch list `al` with unset entries, which its own serializer cannot write;
     // the entries are overwritten before every use, so empty tensors stand in for them.
@@ -355,7 +357,24 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   elapsed_ = read_scalar("elapsed").item<double>();
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
-  model_->load(model_archive);
+  // A checkpoint written in another precision cannot be read into this network: say so instead of LibTorch's
+  // storage error.
+  torch::Tensor stored_dtype;
+  const auto params = model_->parameters();
+  if (archive.try_read("dtype", stored_dtype) && !params.empty()) {
+    const auto stored = static_cast<c10::ScalarType>(stored_dtype.item<int64_t>());
+    if (stored != params.front().scalar_type())
+      throw std::runtime_error("checkpoint '" + path.string() + "' holds a " + std::string(c10::toString(stored)) +
+                               " network and this run is " + std::string(c10::toString(params.front().scalar_type())) +
+                               ": resume with the precision it was written in (--dtype), or start in a new folder");
+  }
+  try {
+    model_->load(model_archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("checkpoint '" + path.string() + "' does not fit this network (" +
+                             std::string(e.what_without_backtrace()) +
+                             "): resume with the network it was written with, or start in a new folder");
+  }
   const int64_t phase = read_scalar("optimizer_phase").item<int64_t>();
   optimizer_.reset();
   if (phase >= 0 && phase < static_cast<int64_t>(options_.phases().size()) &&

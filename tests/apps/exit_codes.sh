@@ -24,6 +24,10 @@ done
 expect 1 "refuses to overwrite a run" -- "$physis" solve --steps 20 --output "$work/r1"
 grep -q "already holds a run" err.txt || { echo "FAIL: overwrite message"; fail=1; }
 expect 1 "resume without checkpoint" -- "$physis" solve --resume --output "$work/none"
+cp "$work/r1/checkpoint.pt" "$work/r1.checkpoint"
+expect 1 "resume in another precision" -- "$physis" solve --steps 30 --resume --dtype float64 --output "$work/r1"
+grep -q "holds a Float network and this run is Double" err.txt || { echo "FAIL: dtype message"; cat err.txt; fail=1; }
+cmp -s "$work/r1/checkpoint.pt" "$work/r1.checkpoint" || { echo "FAIL: a refused resume changed the checkpoint"; fail=1; }
 # Problem files with mistakes: exit 1, the message names the file and line.
 printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poison}\n' > bad_pde.yaml
 expect 1 "unknown PDE in a problem file" -- "$physis" solve bad_pde.yaml --output "$work/r2"
