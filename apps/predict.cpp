@@ -148,7 +148,7 @@ Command add_predict(CLI::App& app) {
   app.add_option("--samples", a->samples, "Indices of the samples to predict (default: all)");
   app.add_option("--drop", a->drop,
                  "Parts of the data to leave out, as a training data section's `drop:` did: params, mask, history")
-      ->check(CLI::IsMember({"params", "mask", "history"}))
+      ->check(CLI::IsMember(ops::droppable_parts()))
       ->delimiter(',');
   app.add_option("--write", a->write_count, "How many samples to write as ParaView files and images")
       ->capture_default_str();

@@ -96,8 +96,9 @@ Dataset first_samples(const Dataset& data, int64_t limit) {
 // study should not see), checked before anything is read.
 std::vector<std::string> parts_to_drop(const config::Section& s) {
   auto parts = names(s, "drop");
+  const auto& known = droppable_parts();
   for (const auto& part : parts)
-    if (part != "params" && part != "mask" && part != "history")
+    if (std::find(known.begin(), known.end(), part) == known.end())
       s.fail_at("drop", "drop takes params, mask and history, not '" + part + "'");
   return parts;
 }
@@ -161,9 +162,15 @@ Dataset load_dataset(const config::Section& section) {
   return located([&] { return assemble(read_arrays(path, needed_arrays(spec), format), spec, path.string()); });
 }
 
+const std::vector<std::string>& droppable_parts() {
+  static const std::vector<std::string> parts = {"params", "mask", "history"};
+  return parts;
+}
+
 Dataset without_parts(Dataset data, const std::vector<std::string>& parts) {
+  const auto& known = droppable_parts();
   for (const auto& part : parts) {
-    if (part != "params" && part != "mask" && part != "history")
+    if (std::find(known.begin(), known.end(), part) == known.end())
       throw std::invalid_argument("cannot drop '" + part + "' (params, mask or history)");
     for (auto& sample : data.samples) {
       if (part == "params") sample.params = torch::Tensor();

@@ -93,7 +93,9 @@ Dataset read_vtu_collection(const std::filesystem::path& csv, const VtuCollectio
 // DatasetError, prefixed with the location of the section's `file` (or `csv`) key.
 Dataset load_dataset(const config::Section& section);
 
-// The dataset without the optional parts named ("params", "mask", "history"): what a section's `drop:` and
+// The optional parts of a sample that can be left out: params, mask, history.
+const std::vector<std::string>& droppable_parts();
+// The dataset without the parts named (from droppable_parts()): what a section's `drop:` and
 // `physis predict --drop` leave out. Throws std::invalid_argument for any other name.
 Dataset without_parts(Dataset data, const std::vector<std::string>& parts);
 
