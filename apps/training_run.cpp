@@ -1,5 +1,6 @@
 #include "apps/training_run.h"
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -20,7 +21,10 @@ TrainResult run_trainer(Trainer& trainer, bool resume) {
 }
 
 void report(const TrainResult& result) {
-  std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
+  if (std::isnan(result.loss))  // no step was taken: the checkpoint had already reached the last step
+    std::cout << "done: nothing left to train at step " << result.steps;
+  else
+    std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;
   for (const auto& [name, value] : result.metrics) std::cout << ", " << name << " " << value;
   std::cout << std::endl;
 }

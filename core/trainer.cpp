@@ -250,7 +250,8 @@ TrainResult Trainer::run(int64_t until) {
   auto stats_text = [&]() {
     std::ostringstream s;
     s.precision(3);
-    s << std::scientific << "loss " << loss;
+    s << std::scientific;
+    if (!std::isnan(loss)) s << "loss " << loss;
     if (terms.size() > 1) {
       s << " (";
       for (std::size_t i = 0; i < terms.size(); ++i) s << (i ? " " : "") << terms[i].first << " " << terms[i].second.item<double>();
@@ -260,6 +261,13 @@ TrainResult Trainer::run(int64_t until) {
     return s.str();
   };
 
+  if (step_ >= end && evaluator_) {
+    // Nothing left to train (a finished run resumed, e.g. to evaluate it against another reference): the
+    // metrics still describe the network as it stands.
+    torch::NoGradGuard no_grad;
+    metrics = evaluator_();
+    result.metrics = metrics;
+  }
   while (step_ < end) {
     const int64_t phase = phase_index(step_);
     ensure_phase(phase);
