@@ -365,27 +365,33 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   elapsed_ = read_scalar("elapsed").item<double>();
   torch::serialize::InputArchive model_archive;
   archive.read("model", model_archive);
-  // A checkpoint written in another precision cannot be read into this network: say so instead of LibTorch's
-  // storage error.
+  // A checkpoint written in another precision is read in that precision and converted (e.g. an Adam run in
+  // float32 continued by L-BFGS in float64); the optimizer's and the adaptive methods' state is not carried over.
   torch::Tensor stored_dtype;
   const auto params = model_->parameters();
-  if (archive.try_read("dtype", stored_dtype) && !params.empty()) {
-    const auto stored = static_cast<c10::ScalarType>(stored_dtype.item<int64_t>());
-    if (stored != params.front().scalar_type())
-      throw std::runtime_error("checkpoint '" + path.string() + "' holds a " + std::string(c10::toString(stored)) +
-                               " network and this run is " + std::string(c10::toString(params.front().scalar_type())) +
-                               ": resume with the precision it was written in (--dtype), or start in a new folder");
-  }
+  const auto run_dtype = params.empty() ? torch::kFloat32 : params.front().scalar_type();
+  auto stored = run_dtype;
+  if (archive.try_read("dtype", stored_dtype) && !params.empty())
+    stored = static_cast<c10::ScalarType>(stored_dtype.item<int64_t>());
+  const bool convert = stored != run_dtype;
+  if (convert) model_->to(stored);
   try {
     model_->load(model_archive);
   } catch (const c10::Error& e) {
+    if (convert) model_->to(run_dtype);
     throw std::runtime_error("checkpoint '" + path.string() + "' does not fit this network (" +
                              std::string(e.what_without_backtrace()) +
                              "): resume with the network it was written with, or start in a new folder");
   }
+  if (convert) {
+    model_->to(run_dtype);
+    std::cout << "checkpoint '" << path.string() << "' holds a " << c10::toString(stored)
+              << " network: converted to " << c10::toString(run_dtype)
+              << "; the optimizer and any adaptive sampling start afresh" << std::endl;
+  }
   const int64_t phase = read_scalar("optimizer_phase").item<int64_t>();
   optimizer_.reset();
-  if (phase >= 0 && phase < static_cast<int64_t>(options_.phases().size()) &&
+  if (!convert && phase >= 0 && phase < static_cast<int64_t>(options_.phases().size()) &&
       phase == phase_index(std::min(step_, std::max<int64_t>(0, options_.total_steps() - 1)))) {
     ensure_phase(phase);
     torch::serialize::InputArchive optimizer_archive;
@@ -398,7 +404,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng_state);
   }
-  for (std::size_t i = 0; i < hooks_.size(); ++i) {
+  for (std::size_t i = 0; i < hooks_.size() && !convert; ++i) {
     torch::serialize::InputArchive hook_archive;
     if (archive.try_read("hook" + std::to_string(i), hook_archive)) hooks_[i]->load(hook_archive);
   }

@@ -23,13 +23,14 @@ fs::path fresh_dir(const std::string& name) {
 // Fits sin(3x) on points drawn afresh every step, so resuming must restore the random generator too.
 struct Regression {
   MLP net;
-  explicit Regression(uint64_t seed) : net(nullptr) {
+  torch::Dtype dtype;
+  explicit Regression(uint64_t seed, torch::Dtype dtype = torch::kFloat64) : net(nullptr), dtype(dtype) {
     torch::manual_seed(seed);
     net = MLP(MLPOptions({1, 16, 16, 1}));
-    net->to(torch::kFloat64);
+    net->to(dtype);
   }
   LossTerms operator()(int64_t) {
-    auto x = torch::rand({64, 1}, torch::kFloat64);
+    auto x = torch::rand({64, 1}, dtype);
     auto fit = (net->forward(x) - torch::sin(3 * x)).square().mean();
     auto smooth = 1e-3 * net->forward(x).square().mean();
     return {{"fit", fit}, {"smooth", smooth}};
@@ -78,6 +79,47 @@ TEST_CASE("resume continues exactly where training stopped", "[trainer]") {
   REQUIRE(rest.steps == full.steps);
   REQUIRE(rest.loss == full.loss);  // bit-for-bit: same optimizer state, same random draws
   REQUIRE(weights_checksum(second.net) == weights_checksum(straight.net));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint resumes in another precision: the network converted, the optimizer afresh", "[trainer]") {
+  auto dir = fresh_dir("convert");
+  const std::vector<PhaseOptions> phases{PhaseOptions().optimizer("adam").steps(20).lr(1e-2),
+                                         PhaseOptions().optimizer("lbfgs").steps(20).iterations_per_call(5)};
+  // A deterministic fit on fixed points, so that L-BFGS's line search sees one function.
+  auto fit = [](MLP& net) {
+    return [&net](int64_t) {
+      const auto p = net->parameters().front();
+      const auto x = torch::linspace(0, 1, 101, p.options()).unsqueeze(1);
+      return LossTerms{{"fit", (net->forward(x) - torch::sin(3 * x)).square().mean()}};
+    };
+  };
+  Regression single(7, torch::kFloat32);
+  Trainer a(single.net.ptr(), fit(single.net), options_for(dir, phases));
+  a.run(20);
+  a.save_checkpoint(dir / "checkpoint.pt");
+
+  Regression twice(8, torch::kFloat64);  // other weights until loaded
+  Trainer b(twice.net.ptr(), fit(twice.net), options_for(dir, phases));
+  REQUIRE(b.resume());
+  REQUIRE(b.step() == 20);
+  const auto from = single.net->parameters(), to = twice.net->parameters();
+  REQUIRE(from.size() == to.size());
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    REQUIRE(to[i].scalar_type() == torch::kFloat64);
+    REQUIRE(torch::equal(to[i], from[i].to(torch::kFloat64)));  // float32 -> float64 is exact
+  }
+  const double before = fit(twice.net)(0).front().second.item<double>();
+  const auto rest = b.run();  // L-BFGS in float64 from the float32 weights
+  REQUIRE(rest.steps == 40);
+  REQUIRE(rest.loss < 0.5 * before);
+
+  // Back to float32 from the float64 checkpoint the run just wrote: rounded to the nearest float.
+  Regression again(9, torch::kFloat32);
+  Trainer c(again.net.ptr(), fit(again.net), options_for(dir, phases));
+  REQUIRE(c.resume());
+  for (std::size_t i = 0; i < to.size(); ++i)
+    REQUIRE(torch::equal(again.net->parameters()[i], to[i].to(torch::kFloat32)));
   fs::remove_all(dir);
 }
 
