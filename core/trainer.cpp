@@ -367,22 +367,30 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   archive.read("model", model_archive);
   // A checkpoint written in another precision is read in that precision and converted (e.g. an Adam run in
   // float32 continued by L-BFGS in float64); the optimizer's and the adaptive methods' state is not carried over.
-  torch::Tensor stored_dtype;
+  // Checkpoints from before the dtype was recorded are tried in this run's precision, then in the other one.
   const auto params = model_->parameters();
   const auto run_dtype = params.empty() ? torch::kFloat32 : params.front().scalar_type();
+  std::vector<c10::ScalarType> candidates{run_dtype};
+  if (torch::Tensor stored_dtype; archive.try_read("dtype", stored_dtype) && !params.empty())
+    candidates = {static_cast<c10::ScalarType>(stored_dtype.item<int64_t>())};
+  else if (run_dtype == torch::kFloat32 || run_dtype == torch::kFloat64)
+    candidates.push_back(run_dtype == torch::kFloat32 ? torch::kFloat64 : torch::kFloat32);
   auto stored = run_dtype;
-  if (archive.try_read("dtype", stored_dtype) && !params.empty())
-    stored = static_cast<c10::ScalarType>(stored_dtype.item<int64_t>());
-  const bool convert = stored != run_dtype;
-  if (convert) model_->to(stored);
-  try {
-    model_->load(model_archive);
-  } catch (const c10::Error& e) {
-    if (convert) model_->to(run_dtype);
-    throw std::runtime_error("checkpoint '" + path.string() + "' does not fit this network (" +
-                             std::string(e.what_without_backtrace()) +
-                             "): resume with the network it was written with, or start in a new folder");
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    stored = candidates[i];
+    model_->to(stored);
+    try {
+      model_->load(model_archive);
+      break;
+    } catch (const c10::Error& e) {
+      model_->to(run_dtype);
+      if (i + 1 < candidates.size()) continue;
+      throw std::runtime_error("checkpoint '" + path.string() + "' does not fit this network (" +
+                               std::string(e.what_without_backtrace()) +
+                               "): resume with the network it was written with, or start in a new folder");
+    }
   }
+  const bool convert = stored != run_dtype;
   if (convert) {
     model_->to(run_dtype);
     std::cout << "checkpoint '" << path.string() << "' holds a " << c10::toString(stored)
