@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <optional>
 
 namespace physis::pinn {
@@ -70,6 +71,26 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   sample();
   load_reference();
   prepare_integrals();
+  for (const auto& name : hard_values_equal_to_exact(p, interior_))
+    std::cerr << "warning: " << p.file << ": the hard condition '" << name << "' prescribes the exact solution "
+              << "inside the domain as well (its value equals reference.exact there), so the network's output holds "
+              << "the answer whatever it learns and the reference errors measure nothing. Give the boundary data in a "
+              << "form that is not the solution inside (e.g. one that only matches it on the boundary)." << std::endl;
+}
+
+std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points) {
+  std::vector<std::string> names;
+  if (problem.exact.empty() || points.size(0) == 0) return names;
+  const auto x = points.narrow(0, 0, std::min<int64_t>(points.size(0), 256)).detach().to(torch::kFloat64);
+  for (const auto& c : problem.conditions) {
+    if (!c.hard || !c.value) continue;
+    const auto exact = problem.exact.find(problem.symbols.outputs[c.output]);
+    if (exact == problem.exact.end()) continue;
+    const auto value = evaluate_on_points(*c.value, x).reshape({-1}).expand({x.size(0)});
+    const auto truth = evaluate_on_points(exact->second, x).reshape({-1}).expand({x.size(0)});
+    if (torch::allclose(value, truth, 1e-9, 1e-12)) names.push_back(c.name);
+  }
+  return names;
 }
 
 void Solver::prepare_integrals() {

@@ -85,4 +85,9 @@ class Solver {
   std::map<std::string, double> term_scales_;
 };
 
+// Hard conditions whose value equals the exact reference solution at the given domain points. The value of a hard
+// condition is evaluated inside the domain too (out = value + phi N), so such a transform holds the answer and the
+// reference errors measure nothing; Solver warns about them. Names of the conditions, in file order.
+std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points);
+
 }  // namespace physis::pinn

@@ -293,3 +293,18 @@ output:
   REQUIRE_THAT(problem_error(head + "  integrals: [{name: f, expression: u}, {name: f, expression: u}]\n"),
                Catch::Contains("a second integral named 'f'"));
 }
+
+TEST_CASE("a hard condition whose value is the exact solution is found", "[solver]") {
+  const std::string head =
+      "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
+      "equations: [\"-laplace(u) - 2*pi^2*sin(pi*x)*sin(pi*y)\"]\n"
+      "reference: {exact: {u: \"sin(pi*x)*sin(pi*y)\"}}\n";
+  auto names_for = [&](const std::string& value) {
+    auto p = pinn::Problem::from_section(Section::load_string(
+        head + "conditions:\n  - {type: dirichlet, name: walls, value: \"" + value + "\", hard: true}\n", "t.yaml"));
+    return pinn::hard_values_equal_to_exact(p, torch::rand({64, 2}, torch::kFloat64));
+  };
+  REQUIRE(names_for("sin(pi*x)*sin(pi*y)") == std::vector<std::string>{"walls"});  // the answer, written out
+  REQUIRE(names_for("sin(pi*y)*sin(x*pi)") == std::vector<std::string>{"walls"});  // the same, written otherwise
+  REQUIRE(names_for("0").empty());                                               // boundary data only
+}
