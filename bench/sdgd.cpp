@@ -13,6 +13,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 using namespace physis;
 
@@ -22,12 +26,30 @@ double peak_rss_mib() {
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux: KiB
 }
+// The c_i of a file (any whitespace between numbers); none: an undefined tensor (drawn from the seed).
+torch::Tensor read_coefficients(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path);
+  std::vector<double> values;
+  std::string word;
+  while (in >> word) {
+    try {
+      std::size_t used = 0;
+      values.push_back(std::stod(word, &used));
+      if (used != word.size()) throw std::invalid_argument(word);
+    } catch (const std::exception&) {
+      throw std::runtime_error(path + ": '" + word + "' is not a number (expected the d - 1 coefficients c_i)");
+    }
+  }
+  return torch::tensor(values, torch::kFloat64);
+}
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"SDGD high-dimensional PINN benchmark (unit ball, Hu et al. 2023)"};
   int64_t dim = 100, dims = 100, steps = 10000, time_steps = 0, points = 100, test_points = 20000, probes = 0;
   std::string equation = "poisson", form = "unbiased", output, dtype = "float32", device = "cpu", init = "glorot";
+  std::string coefficients;
   double lr = 1e-3;
   uint64_t seed = 0;
   int threads = 1;
@@ -43,6 +65,10 @@ int main(int argc, char** argv) {
   app.add_option("--test-points", test_points, "test points for the relative L2 error")->capture_default_str();
   app.add_option("--lr", lr, "initial learning rate")->capture_default_str();
   app.add_option("--seed", seed, "seed of c_i, the network and the points")->capture_default_str();
+  app.add_option("--coefficients", coefficients,
+                 "file of the d - 1 coefficients c_i (whitespace-separated) instead of drawing them from the seed, "
+                 "e.g. the paper's instance: numpy.random.seed(0); numpy.random.randn(d - 1)")
+      ->check(CLI::ExistingFile);
   app.add_option("--threads", threads, "intra-op threads")->capture_default_str();
   app.add_option("--init", init, "network weights: glorot (zero biases) or fan_in (LibTorch's Linear default)")
       ->capture_default_str();
@@ -73,7 +99,8 @@ int main(int argc, char** argv) {
                              .laplacian(laplacian)
                              .nested_backward(nested)
                              .test_points(test_points)
-                             .seed(seed),
+                             .seed(seed)
+                             .coefficients(read_coefficients(coefficients)),
                          options);
   std::printf("config dim=%lld equation=%s %s=%lld form=%s derivatives=%s points=%lld threads=%d dtype=%s device=%s\n",
               static_cast<long long>(dim), equation.c_str(), probes > 0 ? "probes" : "dims",
@@ -107,4 +134,13 @@ int main(int argc, char** argv) {
   std::printf("l2re_u %.4e\nsteps %lld\nwall_s %.1f\nsteps_per_s %.3f\npeak_rss_mib %.1f\n", metrics.front().second,
               static_cast<long long>(result.steps), seconds, steps / seconds, peak_rss_mib());
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_sdgd: error: %s\n", e.what());
+    return 1;
+  }
 }

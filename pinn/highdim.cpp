@@ -31,6 +31,16 @@ HighDimBall::HighDimBall(int64_t dim, HighDimEquation equation, uint64_t seed) :
   c_ = torch::randn({dim - 1}, generator, torch::kFloat64);
 }
 
+HighDimBall::HighDimBall(int64_t dim, HighDimEquation equation, torch::Tensor coefficients)
+    : dim_(dim), equation_(equation) {
+  if (dim < 2) throw std::invalid_argument("HighDimBall: the dimension must be at least 2");
+  if (!coefficients.defined() || coefficients.numel() != dim - 1)
+    throw std::invalid_argument("HighDimBall: expected " + std::to_string(dim - 1) + " coefficients c_i for d = " +
+                                std::to_string(dim) + " but got " +
+                                std::to_string(coefficients.defined() ? coefficients.numel() : 0));
+  c_ = coefficients.detach().to(torch::kCPU, torch::kFloat64).reshape({dim - 1}).clone();
+}
+
 namespace {
 // theta_i = a + cos b + b cos a with a = x_i, b = x_{i+1}, and its partial derivatives.
 struct Terms {
@@ -85,7 +95,9 @@ torch::Tensor HighDimBall::sample(int64_t n, const torch::TensorOptions& options
 HighDimPinn::HighDimPinn(HighDimOptions options, const torch::TensorOptions& tensor_options)
     : options_(std::move(options)),
       tensor_options_(tensor_options),
-      problem_(options_.dim(), options_.equation(), options_.seed()) {
+      problem_(options_.coefficients().defined()
+                   ? HighDimBall(options_.dim(), options_.equation(), options_.coefficients())
+                   : HighDimBall(options_.dim(), options_.equation(), options_.seed())) {
   torch::manual_seed(options_.seed());
   net_ = MLP(MLPOptions(options_.dim(), options_.hidden(), 1).activation(Activation::tanh).init(options_.init()));
   net_->to(tensor_options_.device(), tensor_options_.dtype().toScalarType());

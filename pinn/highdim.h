@@ -1,7 +1,7 @@
 // The high-dimensional test problems of the SDGD paper (Hu, Shukla, Karniadakis & Kawaguchi 2023), with the
 // paper's training setup, for any dimension d (10^2 ... 10^5 and beyond).
 //
-// On the unit ball B^d, zero on the sphere, with c_i ~ N(0, 1) fixed by the seed:
+// On the unit ball B^d, zero on the sphere, with c_i ~ N(0, 1) fixed by the seed (or given):
 //   u*(x) = (1 - |x|^2) sum_{i=1}^{d-1} c_i sin(x_i + cos x_{i+1} + x_{i+1} cos x_i)
 //   poisson      laplace(u)             = g
 //   allen_cahn   laplace(u) + u - u^3   = g
@@ -31,6 +31,8 @@ std::string high_dim_equation_name(HighDimEquation equation);
 class HighDimBall {
  public:
   HighDimBall(int64_t dim, HighDimEquation equation, uint64_t seed);
+  // With the coefficients c_i given ([d - 1]), e.g. another program's instance.
+  HighDimBall(int64_t dim, HighDimEquation equation, torch::Tensor coefficients);
 
   torch::Tensor exact(const torch::Tensor& x) const;            // u* [N]
   torch::Tensor exact_laplacian(const torch::Tensor& x) const;  // laplace(u*) [N], closed form
@@ -58,6 +60,7 @@ struct HighDimOptions {
   TORCH_ARG(bool, nested_backward) = false;        // the sampled u_ii by backward-of-backward instead of Taylor mode
   TORCH_ARG(int64_t, test_points) = 20000;
   TORCH_ARG(uint64_t, seed) = 0;
+  TORCH_ARG(torch::Tensor, coefficients) = {};     // c_i [d - 1]; undefined: drawn from the seed
 };
 
 class HighDimPinn {

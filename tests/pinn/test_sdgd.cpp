@@ -88,6 +88,23 @@ TEST_CASE("the closed-form source of the high-dimensional ball problem equals au
   REQUIRE(ball.exact(sphere).abs().max().item<double>() < 1e-12);
 }
 
+TEST_CASE("the ball problem takes given coefficients c_i", "[sdgd]") {
+  const auto c = torch::tensor({0.5, -1.25}, torch::kFloat64);
+  pinn::HighDimBall ball(3, pinn::HighDimEquation::poisson, c);
+  const auto x = torch::tensor({{0.1, -0.2, 0.3}}, torch::kFloat64);
+  double sum = 0;
+  for (int i = 0; i < 2; ++i) {
+    const double a = x[0][i].item<double>(), b = x[0][i + 1].item<double>();
+    sum += c[i].item<double>() * std::sin(a + std::cos(b) + b * std::cos(a));
+  }
+  REQUIRE(ball.exact(x).item<double>() == Approx((1 - 0.14) * sum).epsilon(1e-14));
+  REQUIRE_THROWS_WITH(pinn::HighDimBall(4, pinn::HighDimEquation::poisson, c),
+                      Catch::Contains("expected 3 coefficients") && Catch::Contains("got 2"));
+  // Through the options, the same instance.
+  pinn::HighDimPinn pinn(pinn::HighDimOptions().dim(3).hidden({4}).coefficients(c).test_points(4), torch::kFloat64);
+  REQUIRE(torch::allclose(pinn.problem().exact(x), ball.exact(x)));
+}
+
 TEST_CASE("Taylor-mode second derivatives of the ansatz equal backward-of-backward in float64", "[sdgd]") {
   pinn::StochasticLaplacian s;
   s.samples = 4;
