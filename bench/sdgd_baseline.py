@@ -49,6 +49,9 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--coefficients", help="file of the d - 1 coefficients c_i (as bench_sdgd --coefficients)")
+    parser.add_argument("--paper-instance", action="store_true",
+                        help="c_i as the paper's code draws them: numpy.random.seed(seed); numpy.random.randn(d - 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -56,6 +59,12 @@ def main():
     # c and the test points are drawn as bench_sdgd draws them (float64, generators seeded with seed and
     # seed + 7919), so both programs solve the same instance and measure on the same points.
     c = torch.randn(d - 1, generator=torch.Generator().manual_seed(args.seed), dtype=torch.float64)
+    if args.paper_instance:
+        c = torch.from_numpy(np.random.RandomState(args.seed).randn(d - 1))
+    elif args.coefficients:
+        c = torch.from_numpy(np.loadtxt(args.coefficients, dtype=np.float64).reshape(-1))
+    if c.numel() != d - 1:
+        raise SystemExit(f"{args.coefficients}: expected {d - 1} coefficients for d = {d} but got {c.numel()}")
     test_gen = torch.Generator().manual_seed(args.seed + 7919)
     g = torch.randn(args.test_points, d, generator=test_gen, dtype=torch.float64)
     x_test = (torch.rand(args.test_points, 1, generator=test_gen, dtype=torch.float64) * g / g.norm(dim=1, keepdim=True))
