@@ -1,5 +1,7 @@
 #include "operators/datagen.h"
 
+#include "core/strings.h"
+
 #include "geometry/ball.h"
 #include "geometry/box.h"
 #include "geometry/csg.h"
@@ -139,8 +141,7 @@ DarcyGeometry parse_darcy_geometry(const std::string& name) {
   const auto& names = darcy_geometry_names();
   auto found = std::find(names.begin(), names.end(), name);
   if (found == names.end())
-    throw std::invalid_argument("unknown geometry '" + name +
-                                "' (expected square, circle, triangle, cross, lshape or frame)");
+    throw std::invalid_argument("unknown geometry '" + name + "' (expected " + join_or(names) + ")");
   return static_cast<DarcyGeometry>(found - names.begin());
 }
 

@@ -1,5 +1,6 @@
 // Configuration errors carry file, line and column; nothing is silently ignored.
 #include "core/config.h"
+#include "core/strings.h"
 #include "core/trainer.h"
 
 #include <catch2/catch.hpp>
@@ -91,4 +92,12 @@ TEST_CASE("trainer options parse phases and reject mistakes with positions", "[c
   REQUIRE_THROWS_WITH(physis::TrainerOptions::from_config(bad), Catch::Contains("t.yaml:2:") && Catch::Contains("unknown optimizer 'sgdd'"));
   auto typo = Section::load_string("phases:\n  - {optimizer: adam, setps: 5}\n", "t.yaml");
   REQUIRE_THROWS_WITH(physis::TrainerOptions::from_config(typo), Catch::Contains("unknown key 'phases[0].setps'"));
+}
+
+TEST_CASE("choice lists for messages", "[config]") {
+  REQUIRE(physis::join_or({}).empty());
+  REQUIRE(physis::join_or({"a"}) == "a");
+  REQUIRE(physis::join_or({"a", "b"}) == "a or b");
+  REQUIRE(physis::join_or({"a", "b", "c"}) == "a, b or c");
+  REQUIRE(physis::join_or({"a", "b", "c"}, "and") == "a, b and c");
 }
