@@ -257,7 +257,7 @@ TrainResult Trainer::run(int64_t until) {
       for (std::size_t i = 0; i < terms.size(); ++i) s << (i ? " " : "") << terms[i].first << " " << terms[i].second.item<double>();
       s << ")";
     }
-    for (const auto& [name, value] : metrics) s << " " << name << " " << value;
+    for (const auto& [name, value] : metrics) s << (s.tellp() > 0 ? " " : "") << name << " " << value;
     return s.str();
   };
 
