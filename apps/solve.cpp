@@ -140,7 +140,9 @@ Command add_solve(CLI::App& app) {
   app.add_option("--progress", a->progress, "auto, bar, lines or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
       ->capture_default_str();
-  app.add_flag("--resume", a->resume, "Continue from the checkpoint in the results folder (with another --dtype: the network is converted, the optimizer starts afresh)");
+  app.add_flag("--resume", a->resume,
+               "Continue from the checkpoint in the results folder (with another --dtype: the network is converted, "
+               "the optimizer starts afresh)");
   app.add_flag("--autograd", a->autograd, "Derivatives by nested reverse mode instead of forward (Taylor) mode");
   return [a]() { return a->problem.empty() ? solve_builtin(*a) : solve_file(*a); };
 }
