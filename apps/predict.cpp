@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/csv.h"
 #include "core/runtime.h"
+#include "core/strings.h"
 #include "operators/dataset_io.h"
 #include "operators/surrogate.h"
 #include "pinn/field_output.h"
@@ -147,7 +148,8 @@ Command add_predict(CLI::App& app) {
   app.add_option("-o,--output", a->output, "Output folder (default: RUN/predictions)");
   app.add_option("--samples", a->samples, "Indices of the samples to predict (default: all)");
   app.add_option("--drop", a->drop,
-                 "Parts of the data to leave out, as a training data section's `drop:` did: params, mask, history")
+                 "Parts of the data to leave out, as a training data section's `drop:` did: " +
+                     join(ops::droppable_parts()))
       ->check(CLI::IsMember(ops::droppable_parts()))
       ->delimiter(',');
   app.add_option("--write", a->write_count, "How many samples to write as ParaView files and images")

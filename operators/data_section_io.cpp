@@ -1,6 +1,8 @@
 // load_dataset(): the YAML `data:` section (keys documented in docs/datasets.md).
 #include "operators/dataset_io.h"
 
+#include "core/strings.h"
+
 #include <algorithm>
 
 namespace physis::ops {
@@ -99,7 +101,7 @@ std::vector<std::string> parts_to_drop(const config::Section& s) {
   const auto& known = droppable_parts();
   for (const auto& part : parts)
     if (std::find(known.begin(), known.end(), part) == known.end())
-      s.fail_at("drop", "drop takes params, mask and history, not '" + part + "'");
+      s.fail_at("drop", "drop takes " + join_or(known, "and") + ", not '" + part + "'");
   return parts;
 }
 
@@ -171,7 +173,7 @@ Dataset without_parts(Dataset data, const std::vector<std::string>& parts) {
   const auto& known = droppable_parts();
   for (const auto& part : parts) {
     if (std::find(known.begin(), known.end(), part) == known.end())
-      throw std::invalid_argument("cannot drop '" + part + "' (params, mask or history)");
+      throw std::invalid_argument("cannot drop '" + part + "' (" + join_or(known) + ")");
     for (auto& sample : data.samples) {
       if (part == "params") sample.params = torch::Tensor();
       if (part == "mask") sample.mask = torch::Tensor();
