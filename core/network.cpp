@@ -4,6 +4,7 @@
 
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -123,19 +124,75 @@ void FieldNetworkImpl::reset() {
   }
   input_shift = register_buffer("input_shift", torch::tensor(shift, torch::kFloat64).to(torch::get_default_dtype()));
   input_scale = register_buffer("input_scale", torch::tensor(scale, torch::kFloat64).to(torch::get_default_dtype()));
-  if (options.fourier_features() > 0) {
-    fourier = register_module(
-        "fourier",
-        FourierFeatures(FourierFeaturesOptions(inputs, options.fourier_features()).sigma(options.fourier_sigma())));
-    auto widths = mlp_options.widths();
-    widths.front() = fourier->out_features();
-    mlp_options.widths(widths);
+  for (auto i : options.periodic_inputs()) {
+    TORCH_CHECK(i >= 0 && i < inputs, "FieldNetwork: periodic input ", i, " is not one of the ", inputs, " inputs");
+    TORCH_CHECK(!lo.empty(), "FieldNetwork: periodic inputs need input_lower and input_upper (the period)");
+    TORCH_CHECK(std::count(options.periodic_inputs().begin(), options.periodic_inputs().end(), i) == 1,
+                "FieldNetwork: periodic input ", i, " is listed twice");
   }
+  // Each periodic input enters as two features (cos, sin).
+  int64_t features = inputs + static_cast<int64_t>(options.periodic_inputs().size());
+  if (options.fourier_features() > 0) {
+    fourier = register_module("fourier", FourierFeatures(FourierFeaturesOptions(features, options.fourier_features())
+                                                             .sigma(options.fourier_sigma())));
+    features = fourier->out_features();
+  }
+  auto widths = mlp_options.widths();
+  widths.front() = features;
+  mlp_options.widths(widths);
   mlp = register_module("mlp", MLP(mlp_options));
 }
 
 int64_t FieldNetworkImpl::in_features() const { return options.mlp().widths().front(); }
 int64_t FieldNetworkImpl::out_features() const { return options.mlp().widths().back(); }
+
+// A periodic input x in [lower, upper] -> (cos z, sin z), z = 2 pi (x - lower) / (upper - lower): equal at both ends
+// with every derivative. z is taken from x and the bounds in double precision, not from the scaled input, whose
+// float32-rounded scale would leave the ends 1e-7 apart.
+torch::Tensor FieldNetworkImpl::embed_periodic(const torch::Tensor& x, const torch::Tensor& h) const {
+  if (options.periodic_inputs().empty()) return h;
+  std::vector<torch::Tensor> columns;
+  for (int64_t i = 0; i < h.size(1); ++i) {
+    if (!is_periodic(i)) {
+      columns.push_back(h.narrow(1, i, 1));
+      continue;
+    }
+    auto [lower, frequency] = period(i);
+    auto z = (x.narrow(1, i, 1) - lower) * frequency;
+    columns.push_back(torch::cos(z));
+    columns.push_back(torch::sin(z));
+  }
+  return torch::cat(columns, 1);
+}
+
+Jet FieldNetworkImpl::embed_periodic(const Jet& x, const Jet& h) const {
+  if (options.periodic_inputs().empty()) return h;
+  std::vector<Jet> columns;
+  for (int64_t i = 0; i < h.value.size(1); ++i) {
+    if (!is_periodic(i)) {
+      columns.push_back(jet_narrow(h, i, 1));
+      continue;
+    }
+    // d/dx cos z = -w sin z, d2/dx2 = -w^2 cos z; likewise for sin.
+    auto column = jet_narrow(x, i, 1);
+    auto [lower, w] = period(i);
+    auto z = (column.value - lower) * w;
+    auto c = torch::cos(z), s = torch::sin(z);
+    columns.push_back(jet_elementwise(column, c, -w * s, -w * w * c));
+    columns.push_back(jet_elementwise(column, s, w * c, -w * w * s));
+  }
+  return jet_cat(columns);
+}
+
+std::pair<double, double> FieldNetworkImpl::period(int64_t input) const {
+  const double lower = options.input_lower()[input], upper = options.input_upper()[input];
+  return {lower, 2 * std::numbers::pi / (upper - lower)};
+}
+
+bool FieldNetworkImpl::is_periodic(int64_t input) const {
+  const auto& inputs = options.periodic_inputs();
+  return std::find(inputs.begin(), inputs.end(), input) != inputs.end();
+}
 
 void FieldNetworkImpl::set_output_transform(OutputTransform transform, JetOutputTransform jet_transform) {
   transform_ = std::move(transform);
@@ -145,14 +202,14 @@ void FieldNetworkImpl::set_output_transform(OutputTransform transform, JetOutput
 torch::Tensor FieldNetworkImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 2 && x.size(1) == in_features(), "FieldNetwork: expected [N, ", in_features(),
               "] but got ", x.sizes());
-  auto h = (x - input_shift) * input_scale;
+  auto h = embed_periodic(x, (x - input_shift) * input_scale);
   if (fourier) h = fourier->forward(h);
   auto y = mlp->forward(h);
   return transform_ ? transform_(x, y) : y;
 }
 
 Jet FieldNetworkImpl::forward_jet(const Jet& x) {
-  auto h = jet_affine(x, input_shift, input_scale);
+  auto h = embed_periodic(x, jet_affine(x, input_shift, input_scale));
   if (fourier) h = fourier->forward_jet(h);
   auto y = mlp->forward_jet(h);
   if (transform_) {

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace physis {
@@ -84,6 +85,10 @@ struct FieldNetworkOptions {
   TORCH_ARG(std::vector<double>, input_upper) = {};
   TORCH_ARG(int64_t, fourier_features) = 0;   // 0: none
   TORCH_ARG(double, fourier_sigma) = 1.0;
+  // Inputs on which the network is exactly periodic, with period upper - lower: each listed input enters as
+  // (cos z, sin z), z = 2 pi (x - lower) / (upper - lower), so the output and all its derivatives agree at lower and
+  // upper (PhysicsNeMo's `periodicity`).
+  TORCH_ARG(std::vector<int64_t>, periodic_inputs) = {};
 };
 
 class FieldNetworkImpl : public torch::nn::Cloneable<FieldNetworkImpl> {
@@ -107,6 +112,12 @@ class FieldNetworkImpl : public torch::nn::Cloneable<FieldNetworkImpl> {
   torch::Tensor input_shift, input_scale;  // buffers: x_scaled = (x - shift) * scale
 
  private:
+  // Raw inputs x and scaled inputs h -> h with each periodic column replaced by its (cos, sin) pair.
+  torch::Tensor embed_periodic(const torch::Tensor& x, const torch::Tensor& h) const;
+  Jet embed_periodic(const Jet& x, const Jet& h) const;
+  bool is_periodic(int64_t input) const;
+  std::pair<double, double> period(int64_t input) const;  // (lower bound, 2 pi / period)
+
   OutputTransform transform_;
   JetOutputTransform jet_transform_;
 };

@@ -104,8 +104,9 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
   const bool boundary = c.on_boundary();
   const bool initial = c.at_initial_time();
   if (initial && !p.transient()) s.fail_at("type", "an initial condition needs `time:` in the problem");
-  if (c.hard && c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial)
-    s.fail_at("hard", "only dirichlet and initial conditions can be imposed exactly (hard)");
+  if (c.hard && c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial &&
+      c.kind != ConditionKind::periodic)
+    s.fail_at("hard", "only dirichlet, initial and periodic conditions can be imposed exactly (hard)");
 
   // The constrained output.
   std::string output = p.symbols.outputs.front();
@@ -159,6 +160,14 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
       auto it = std::find(p.symbols.inputs.begin(), p.symbols.inputs.end(), axis);
       if (it == p.symbols.inputs.end()) s.fail_at("axis", "unknown input '" + axis + "'");
       c.axis = it - p.symbols.inputs.begin();
+      if (c.hard) {
+        // The network itself is periodic along the axis: every output and derivative agrees on both sides.
+        if (s.has("match")) s.fail_at("match", "a hard periodic condition matches every output and derivative; "
+                                               "remove `match`");
+        if (s.has("on") || s.has("where"))
+          s.fail_at(s.has("on") ? "on" : "where", "a hard periodic condition holds on the whole axis; remove it");
+        break;
+      }
       for (const auto& q : s.items("match")) c.periodic_terms.push_back(parse_at(q, p.symbols));
       if (c.periodic_terms.empty()) s.fail_at("match", "list what must agree on both sides, e.g. [u, u_x]");
       c.residual = c.periodic_terms.front();
@@ -191,11 +200,17 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
 // interpolation, which needs the geometry's per-piece distances. Pieces they leave out need a soft condition.
 void check_hard_conditions(const Section& root, const Problem& p) {
   const auto items = root.has("conditions") ? root.items("conditions") : std::vector<Section>{};
+  std::map<int64_t, std::size_t> periodic;  // axis -> its hard periodic condition
+  for (std::size_t i = 0; i < p.conditions.size(); ++i) {
+    const auto& c = p.conditions[i];
+    if (c.hard && c.kind == ConditionKind::periodic && !periodic.emplace(c.axis, i).second)
+      items[i].fail_at("axis", "axis '" + p.symbols.inputs[c.axis] + "' already has a hard periodic condition");
+  }
   for (int64_t j = 0; j < p.num_outputs(); ++j) {
     const auto& output = p.symbols.outputs[j];
     std::vector<std::size_t> hard;
     for (std::size_t i = 0; i < p.conditions.size(); ++i)
-      if (p.conditions[i].hard && p.conditions[i].output == j) hard.push_back(i);
+      if (p.conditions[i].hard_data() && p.conditions[i].output == j) hard.push_back(i);
     for (auto i : hard)
       if (p.conditions[i].selector.predicate)
         items[i].fail_at("where", "a hard condition selects its part of the boundary by name (`on: top`), not by "

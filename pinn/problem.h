@@ -46,6 +46,9 @@ struct Condition {
            kind == ConditionKind::residual;
   }
   bool at_initial_time() const { return kind == ConditionKind::initial || kind == ConditionKind::initial_rate; }
+  // Imposed by the output transform (hard Dirichlet or initial data); a hard periodic condition is built into the
+  // network's inputs instead.
+  bool hard_data() const { return hard && kind != ConditionKind::periodic; }
 };
 
 struct NetworkSpec {

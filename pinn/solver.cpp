@@ -52,11 +52,15 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   widths.insert(widths.end(), p.network.hidden.begin(), p.network.hidden.end());
   widths.push_back(p.num_outputs());
   auto box = p.domain->bounding_box();
+  std::vector<int64_t> periodic;  // hard periodic axes: the network is periodic over the box along them
+  for (const auto& c : p.conditions)
+    if (c.hard && c.kind == ConditionKind::periodic) periodic.push_back(c.axis);
   net_ = FieldNetwork(FieldNetworkOptions(MLPOptions(widths).activation(p.network.activation))
                           .input_lower(box.lower)
                           .input_upper(box.upper)
                           .fourier_features(p.network.fourier_features)
-                          .fourier_sigma(p.network.fourier_sigma));
+                          .fourier_sigma(p.network.fourier_sigma)
+                          .periodic_inputs(periodic));
   net_->to(runtime_.device, runtime_.dtype);
   install_hard_constraints();
 
@@ -64,6 +68,10 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   if (p.sampling.stochastic_laplacian) pde_->set_stochastic_laplacian(*p.sampling.stochastic_laplacian);
   for (const auto& c : p.conditions) {
     ConditionBatch batch;
+    if (c.hard) {  // imposed by the network: no loss term
+      batches_.push_back(std::move(batch));
+      continue;
+    }
     auto terms = c.kind == ConditionKind::periodic ? c.periodic_terms : std::vector<Expression>{c.residual};
     batch.evaluator = std::make_unique<ResidualEvaluator>(terms, DerivativeMode::automatic);
     batches_.push_back(std::move(batch));
@@ -153,7 +161,7 @@ void Solver::install_hard_constraints() {
   std::vector<std::vector<const Condition*>> hard(p.num_outputs());  // per output, as Problem checked them
   bool any = false;
   for (const auto& c : p.conditions)
-    if (c.hard) hard[c.output].push_back(&c), any = true;
+    if (c.hard_data()) hard[c.output].push_back(&c), any = true;
   if (!any) return;
   auto problem = &problem_;
   // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function
@@ -203,6 +211,7 @@ void Solver::sample() {
     const auto& c = p.conditions[i];
     auto& b = batches_[i];
     b.extras.clear();
+    if (c.hard) continue;  // no loss term, no points
     switch (c.kind) {
       case ConditionKind::initial:
       case ConditionKind::initial_rate:

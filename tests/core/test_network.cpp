@@ -1,4 +1,5 @@
 // Networks: shapes, initialisation, clone, save/load.
+#include "core/diff.h"
 #include "core/network.h"
 
 #include <catch2/catch.hpp>
@@ -73,4 +74,40 @@ TEST_CASE("input scaling maps the box to [-1, 1] and the output transform applie
   REQUIRE(net->forward(x)[0].item<double>() == 0.0);
   REQUIRE(net->forward(x)[1].item<double>() != 0.0);
   REQUIRE_THROWS_WITH(net->forward_jet(Jet::along_axes(x, {}, true)), Catch::Contains("no forward-mode version"));
+}
+
+TEST_CASE("periodic inputs make the output and its derivatives agree at both ends", "[network]") {
+  torch::manual_seed(5);
+  // Periodic in x (period 3) and t (period 2), free in y.
+  FieldNetwork net(FieldNetworkOptions(MLPOptions({3, 16, 16, 2})).input_lower({1, 0, 0}).input_upper({4, 1, 2})
+                       .periodic_inputs({0, 2}));
+  net->to(torch::kFloat64);
+  REQUIRE(net->mlp->in_features() == 5);  // cos and sin of x and t, and y
+  auto x = torch::rand({8, 3}, torch::kFloat64) * torch::tensor({3.0, 1.0, 2.0}, torch::kFloat64) +
+           torch::tensor({1.0, 0.0, 0.0}, torch::kFloat64);
+  auto at = [&](int64_t axis, double value) {
+    auto y = x.clone();
+    y.select(1, axis).fill_(value);
+    return y.requires_grad_(true);
+  };
+  for (auto [axis, lo, hi] : {std::tuple{0, 1.0, 4.0}, std::tuple{2, 0.0, 2.0}}) {
+    auto a = at(axis, lo), b = at(axis, hi);
+    Derivatives da(a, net->forward(a)), db(b, net->forward(b));
+    for (int64_t out = 0; out < 2; ++out) {
+      INFO("axis " << axis << " output " << out << " difference " << (da.value(out) - db.value(out)).abs().max().item<double>());
+      REQUIRE(torch::allclose(da.value(out), db.value(out), 1e-12, 1e-12));
+      for (int64_t i = 0; i < 3; ++i) {
+        REQUIRE(torch::allclose(da.d(out, i), db.d(out, i), 1e-10, 1e-10));
+        REQUIRE(torch::allclose(da.d(out, i, i), db.d(out, i, i), 1e-10, 1e-10));
+      }
+    }
+  }
+  // The free input is not periodic.
+  auto a = at(1, 0.0), b = at(1, 1.0);
+  REQUIRE_FALSE(torch::allclose(net->forward(a), net->forward(b), 1e-3, 1e-3));
+  REQUIRE_THROWS_WITH(FieldNetwork(FieldNetworkOptions(MLPOptions({2, 4, 1})).periodic_inputs({0})),
+                      Catch::Contains("need input_lower and input_upper"));
+  REQUIRE_THROWS_WITH(FieldNetwork(FieldNetworkOptions(MLPOptions({2, 4, 1})).input_lower({0, 0}).input_upper({1, 1})
+                                       .periodic_inputs({2})),
+                      Catch::Contains("periodic input 2 is not one of the 2 inputs"));
 }

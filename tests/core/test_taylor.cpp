@@ -14,11 +14,13 @@ double max_error(const torch::Tensor& a, const torch::Tensor& b) { return (a - b
 TEST_CASE("Taylor-mode Laplacian and directional second derivatives equal nested autograd", "[taylor]") {
   torch::manual_seed(3);
   const auto activation = GENERATE(Activation::tanh, Activation::sin, Activation::silu, Activation::gelu);
-  INFO("activation " << activation_name(activation));
+  const bool periodic = GENERATE(false, true);
+  INFO("activation " << activation_name(activation) << (periodic ? ", periodic in inputs 0 and 2" : ""));
   FieldNetwork net(FieldNetworkOptions(MLPOptions({3, 16, 16, 2}).activation(activation))
                        .input_lower({-1, 0, 2})
                        .input_upper({1, 2, 5})
-                       .fourier_features(GENERATE(0, 4)));
+                       .fourier_features(GENERATE(0, 4))
+                       .periodic_inputs(periodic ? std::vector<int64_t>{0, 2} : std::vector<int64_t>{}));
   net->to(torch::kFloat64);
   auto x = torch::rand({20, 3}, torch::kFloat64);
 

@@ -127,7 +127,6 @@ training: {phases: [{steps: 1}], interior_points: 64, initial_points: 64}
 
 TEST_CASE("a small Poisson problem trains to 5e-2 relative L2 error", "[solver][slow]") {
   auto p = pinn::Problem::load(PHYSIS_SOURCE_DIR "/problems/poisson2d_sin.yaml");
-  auto rt = runtime64(0);
   pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype("float32").seed(0)));
   REQUIRE(solver.uses_taylor());
   auto options = p.trainer;
@@ -307,4 +306,50 @@ TEST_CASE("a hard condition whose value is the exact solution is found", "[solve
   REQUIRE(names_for("sin(pi*x)*sin(pi*y)") == std::vector<std::string>{"walls"});  // the answer, written out
   REQUIRE(names_for("sin(pi*y)*sin(x*pi)") == std::vector<std::string>{"walls"});  // the same, written otherwise
   REQUIRE(names_for("0").empty());                                               // boundary data only
+}
+
+TEST_CASE("a hard periodic condition makes the network periodic and adds no loss term", "[solver]") {
+  // u_t = u_xx on a 2 pi-periodic x with a hard initial condition: u = sin(x) e^{-t}.
+  const std::string head = R"yaml(
+geometry: {interval: {min: 0, max: 6.283185307179586}}
+time: [0, 1]
+equations: ["u_t - u_xx"]
+)yaml";
+  auto p = problem_from(head + R"yaml(
+conditions:
+  - {type: periodic, axis: x, hard: true}
+  - {type: initial, value: "sin(x)", hard: true}
+training: {phases: [{optimizer: adam, steps: 300, lr: 0.01}], interior_points: 256}
+reference: {exact: {u: "sin(x)*exp(-t)"}}
+)yaml");
+  pinn::Solver solver(p, runtime64(0));
+  REQUIRE(solver.term_names() == std::vector<std::string>{"eq0"});
+  auto t = torch::rand({50, 1}, torch::kFloat64);
+  auto ends = [&](double x) {
+    auto points = torch::cat({torch::full({50, 1}, x, torch::kFloat64), t}, 1).requires_grad_(true);
+    auto u = solver.network()->forward(points);
+    auto du = torch::autograd::grad({u.sum()}, {points}, {}, true, true)[0];
+    auto d2u = torch::autograd::grad({du.select(1, 0).sum()}, {points}, {}, true)[0];
+    return std::tuple{u.detach(), du.detach(), d2u.detach()};
+  };
+  auto [u0, du0, d2u0] = ends(0.0);
+  auto [u1, du1, d2u1] = ends(2 * std::numbers::pi);
+  REQUIRE((u0 - u1).abs().max().item<double>() < 1e-10);
+  REQUIRE((du0 - du1).abs().max().item<double>() < 1e-10);
+  REQUIRE((d2u0 - d2u1).abs().max().item<double>() < 1e-10);
+  auto options = p.trainer;
+  options.progress("none");
+  Trainer trainer(solver.network().ptr(), [&](int64_t s) { return solver.loss(s); }, options);
+  trainer.set_evaluator([&] { return solver.evaluate(); });
+  auto result = trainer.run();
+  REQUIRE(result.metrics.at(0).first == "l2re_u");
+  REQUIRE(result.metrics.at(0).second < 5e-2);
+
+  REQUIRE_THAT(problem_error(head + "conditions:\n  - {type: periodic, axis: x, hard: true, match: [u]}\n"),
+               Catch::StartsWith("test.yaml:6:") && Catch::Contains("remove `match`"));
+  REQUIRE_THAT(problem_error(head + "conditions:\n  - {type: periodic, axis: x, hard: true}\n"
+                                    "  - {type: periodic, axis: x, hard: true}\n"),
+               Catch::StartsWith("test.yaml:7:") && Catch::Contains("already has a hard periodic condition"));
+  REQUIRE_THAT(problem_error(head + "conditions:\n  - {type: neumann, value: 0, hard: true}\n"),
+               Catch::Contains("only dirichlet, initial and periodic conditions"));
 }
