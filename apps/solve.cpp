@@ -35,13 +35,14 @@ struct SolveArgs {
 // Runs the trainer with the resume/overwrite rules every training command shares.
 TrainResult train(const std::shared_ptr<torch::nn::Module>& model, LossFunction loss, std::function<Metrics()> evaluate,
                   TrainerOptions options, const SolveArgs& a,
-                  const std::vector<std::shared_ptr<pinn::AdaptiveMethod>>& methods = {}) {
+                  const std::vector<std::shared_ptr<pinn::AdaptiveMethod>>& methods = {}, bool resume = false,
+                  int64_t until = -1) {
   options.progress(a.progress);
   if (a.checkpoint_every > 0) options.checkpoint_every(a.checkpoint_every);
   Trainer trainer(model, std::move(loss), options);
   trainer.set_evaluator(std::move(evaluate));
   for (const auto& method : methods) trainer.add_hook(method);
-  return run_trainer(trainer, a.resume);
+  return run_trainer(trainer, a.resume || resume, until);
 }
 
 // --steps N rescales the phases so that they add up to N (each keeps at least one step).
@@ -88,22 +89,45 @@ int solve_file(const SolveArgs& a) {
   problem.runtime.threads(a.threads);
   if (a.autograd) problem.derivatives = pinn::DerivativeMode::autograd;
   problem.override_points(a.interior_points, a.boundary_points, a.initial_points);
-  auto rt = Runtime::create(problem.runtime);
   const std::string out = a.output.empty() ? "results/" + problem.name : a.output;
   auto options = problem.trainer;
   if (a.steps > 0) override_steps(options, a.steps);
   options.output_dir(out).label(problem.name);
-  pinn::Solver solver(problem, rt);
-  std::cout << "physis solve: " << problem.name << " (" << a.problem << "), " << problem.equations.size()
-            << " equation(s), " << problem.conditions.size() << " condition(s), derivatives by "
-            << (solver.uses_taylor() ? "forward (Taylor) mode" : "reverse mode") << "\n";
-  std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, "
-            << options.total_steps() << " steps, results in " << out << std::endl;
-  auto methods = pinn::make_adaptive_methods(problem.adaptive, solver, options.total_steps());
-  for (const auto& m : methods) std::cout << "adaptive method: " << m->name() << "\n";
-  auto result = train(solver.network().ptr(), [&](int64_t step) { return solver.loss(step); },
-                      [&] { return solver.evaluate(); }, options, a, methods);
-  solver.write_results(out);
+  // Phases may change precision (`dtype:` per phase, e.g. float32 Adam then float64 L-BFGS): each run of phases in
+  // one precision trains with its own solver, the later ones resuming from the checkpoint, which converts the
+  // network. A resumed run skips the runs of phases its checkpoint has passed.
+  const auto segments = options.precision_segments(problem.runtime.dtype());
+  int64_t reached = 0;
+  if (a.resume && segments.size() > 1 && std::filesystem::exists(out + "/checkpoint.pt"))
+    reached = Trainer::checkpoint_step(out + "/checkpoint.pt");
+  std::unique_ptr<pinn::Solver> solver;
+  TrainResult result;
+  double seconds = 0;
+  bool started = false;  // a run of phases has trained in this command: the next one resumes from its checkpoint
+  for (std::size_t k = 0; k < segments.size(); ++k) {
+    const auto& [end, dtype] = segments[k];
+    if (end <= reached && k + 1 < segments.size()) continue;
+    problem.runtime.dtype(dtype);
+    auto rt = Runtime::create(problem.runtime);
+    solver.reset();  // one solver's tensors at a time
+    solver = std::make_unique<pinn::Solver>(problem, rt);
+    auto methods = pinn::make_adaptive_methods(problem.adaptive, *solver, options.total_steps());
+    if (!started) {
+      std::cout << "physis solve: " << problem.name << " (" << a.problem << "), " << problem.equations.size()
+                << " equation(s), " << problem.conditions.size() << " condition(s), derivatives by "
+                << (solver->uses_taylor() ? "forward (Taylor) mode" : "reverse mode") << "\n";
+      std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, "
+                << options.total_steps() << " steps, results in " << out << std::endl;
+      for (const auto& m : methods) std::cout << "adaptive method: " << m->name() << "\n";
+    }
+    auto& s = *solver;
+    result = train(s.network().ptr(), [&](int64_t step) { return s.loss(step); }, [&] { return s.evaluate(); },
+                   options, a, methods, started, end);
+    seconds += result.seconds;
+    started = true;
+  }
+  result.seconds = seconds;
+  solver->write_results(out);
   report(result);
   std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, fields (.vti/.pvd for ParaView, .csv), PNG plots"
             << std::endl;

@@ -7,7 +7,7 @@
 
 namespace physis::app {
 
-TrainResult run_trainer(Trainer& trainer, bool resume) {
+TrainResult run_trainer(Trainer& trainer, bool resume, int64_t until) {
   if (resume) {
     if (!trainer.resume())
       throw std::runtime_error("--resume: no checkpoint at '" + trainer.checkpoint_path().string() +
@@ -17,7 +17,7 @@ TrainResult run_trainer(Trainer& trainer, bool resume) {
     throw std::runtime_error("'" + trainer.options().output_dir() + "' already holds a run; pass --resume to continue "
                              "it or --output to write elsewhere (nothing was overwritten)");
   }
-  return trainer.run();
+  return trainer.run(until);
 }
 
 void report(const TrainResult& result) {

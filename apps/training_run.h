@@ -6,8 +6,8 @@
 namespace physis::app {
 
 // Resumes from the output folder's checkpoint when `resume` is set (an error when there is none); refuses to start
-// over a folder that already holds a run. Then trains to the end.
-TrainResult run_trainer(Trainer& trainer, bool resume);
+// over a folder that already holds a run. Then trains to the end (or to step `until`).
+TrainResult run_trainer(Trainer& trainer, bool resume, int64_t until = -1);
 
 void report(const TrainResult& result);
 

@@ -54,9 +54,9 @@ void ProgressBar::update(int64_t done, const std::string& stats) {
   }
 }
 
-void ProgressBar::finish(const std::string& stats) {
+void ProgressBar::finish(const std::string& stats, int64_t done) {
   if (mode_ == ProgressMode::none || finished_) return;
-  draw(total_, stats, true);
+  draw(done < 0 ? total_ : done, stats, true);
   finished_ = true;
 }
 

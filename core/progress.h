@@ -18,7 +18,8 @@ class ProgressBar {
               int64_t line_every = 100, std::FILE* stream = stderr);
   // Reports that `done` units are complete; `stats` is appended (e.g. "loss 1.2e-03").
   void update(int64_t done, const std::string& stats = "");
-  void finish(const std::string& stats = "");
+  // The last line: at `done` (the total when negative), with the elapsed time instead of the ETA.
+  void finish(const std::string& stats = "", int64_t done = -1);
 
   static std::string format_duration(double seconds);  // "1:02:03" or "02:03"
 

@@ -3,6 +3,7 @@
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/csv.h"
+#include "core/runtime.h"
 
 #include <ATen/Context.h>
 #include <torch/nn/utils/clip_grad.h>
@@ -69,6 +70,9 @@ PhaseOptions PhaseOptions::from_config(const config::Section& s) {
   p.clip_grad_norm(s.get<double>("clip_grad_norm", p.clip_grad_norm()));
   p.history_size(s.get<int64_t>("history_size", p.history_size()));
   p.iterations_per_call(s.get<int64_t>("iterations_per_call", p.iterations_per_call()));
+  p.dtype(s.get<std::string>("dtype", p.dtype()));
+  if (!p.dtype().empty() && p.dtype() != "float32" && p.dtype() != "float64")
+    s.fail_at("dtype", "unknown dtype '" + p.dtype() + "': expected float32 or float64");
   try {
     p.lr_at(0);
   } catch (const std::invalid_argument& e) {
@@ -82,6 +86,20 @@ int64_t TrainerOptions::total_steps() const {
   int64_t total = 0;
   for (const auto& p : phases()) total += p.steps();
   return total;
+}
+
+std::vector<std::pair<int64_t, std::string>> TrainerOptions::precision_segments(const std::string& run_dtype) const {
+  std::vector<std::pair<int64_t, std::string>> segments;
+  int64_t end = 0;
+  for (const auto& p : phases()) {
+    end += p.steps();
+    const auto& dtype = p.dtype().empty() ? run_dtype : p.dtype();
+    if (!segments.empty() && segments.back().second == dtype)
+      segments.back().first = end;
+    else
+      segments.emplace_back(end, dtype);
+  }
+  return segments;
 }
 
 TrainerOptions TrainerOptions::from_config(const config::Section& s) {
@@ -146,6 +164,10 @@ void Trainer::ensure_phase(int64_t phase) {
   if (optimizer_ && optimizer_phase_ == phase) return;
   const auto& p = options_.phases()[phase];
   auto params = model_->parameters();
+  if (!p.dtype().empty() && !params.empty() && params.front().scalar_type() != parse_dtype(p.dtype()))
+    throw std::runtime_error("training phase " + std::to_string(phase + 1) + " asks for " + p.dtype() +
+                             " but the model is " + dtype_name(params.front().scalar_type()) +
+                             ": this command cannot change precision between phases; remove the phase's `dtype`");
   if (p.optimizer() == "adam") {
     optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(p.base_lr()).weight_decay(p.weight_decay()));
   } else if (p.optimizer() == "adamw") {
@@ -301,7 +323,7 @@ TrainResult Trainer::run(int64_t until) {
     }
     bar.update(step_, stats_text());
   }
-  bar.finish(stats_text());
+  bar.finish(stats_text(), step_);
   result.steps = step_;
   result.loss = loss;
   result.seconds = elapsed_ - elapsed_before;
@@ -345,16 +367,22 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
   atomic_write(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 
-void Trainer::load_checkpoint(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path))
-    throw std::runtime_error("checkpoint '" + path.string() + "' does not exist");
-  torch::serialize::InputArchive archive;
+namespace {
+void open_checkpoint(const std::filesystem::path& path, torch::serialize::InputArchive& archive) {
   try {
     archive.load_from(path.string());
   } catch (const c10::Error& e) {
     throw std::runtime_error("checkpoint '" + path.string() + "' is not a readable physis checkpoint (" +
                              std::string(e.what_without_backtrace()) + "); delete it to start over");
   }
+}
+}  // namespace
+
+void Trainer::load_checkpoint(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path))
+    throw std::runtime_error("checkpoint '" + path.string() + "' does not exist");
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
   // Each read gets a fresh tensor: reading into a defined tensor of another dtype fails in LibTorch.
   auto read_scalar = [&](const char* key) {
     torch::Tensor t;
@@ -418,6 +446,14 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
   }
   history_.reset();
   if (!options_.output_dir().empty()) truncate_csv_after(history_path(), step_);
+}
+
+int64_t Trainer::checkpoint_step(const std::filesystem::path& path) {
+  torch::serialize::InputArchive archive;
+  open_checkpoint(path, archive);
+  torch::Tensor step;
+  archive.read("step", step);
+  return step.item<int64_t>();
 }
 
 bool Trainer::resume() {

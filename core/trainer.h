@@ -49,6 +49,9 @@ struct PhaseOptions {
   TORCH_ARG(double, clip_grad_norm) = 0.0;     // 0: no clipping
   TORCH_ARG(int64_t, history_size) = 50;       // lbfgs
   TORCH_ARG(int64_t, iterations_per_call) = 20;  // lbfgs iterations between progress reports
+  // float32 | float64; empty: the run's precision. The trainer refuses a phase whose precision is not the model's:
+  // switching needs the caller to convert the model and its data (physis solve does, resuming from the checkpoint).
+  TORCH_ARG(std::string, dtype) = "";
 
 
  public:
@@ -73,6 +76,9 @@ struct TrainerOptions {
   int64_t total_steps() const;
   // Reads a `training:`-style section: phases (list) or a single phase's keys, plus the logging keys.
   static TrainerOptions from_config(const config::Section& section);
+  // Where the precision changes: [(end step, dtype)] for each run of phases with one precision, phases without a
+  // dtype taking `run_dtype`.
+  std::vector<std::pair<int64_t, std::string>> precision_segments(const std::string& run_dtype) const;
 };
 
 // Raised when a loss or parameter becomes NaN/Inf; says where the last good checkpoint is.
@@ -115,6 +121,8 @@ class Trainer {
   void load_checkpoint(const std::filesystem::path& path);
   // Loads output_dir/checkpoint.pt when it exists; returns whether it did.
   bool resume();
+  // The step a checkpoint file was written at.
+  static int64_t checkpoint_step(const std::filesystem::path& path);
 
   int64_t step() const { return step_; }
   const TrainerOptions& options() const { return options_; }

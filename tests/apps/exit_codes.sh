@@ -31,6 +31,24 @@ rm "$work/r1/solution.csv"
 expect 0 "resume a finished run" -- "$physis" solve --steps 30 --resume --dtype float64 --progress lines --output "$work/r1"
 grep -q "nothing left to train at step 30, l2re_u" out.txt || { echo "FAIL: a finished run's metrics"; cat out.txt; fail=1; }
 [[ -s "$work/r1/solution.csv" ]] || { echo "FAIL: resuming a finished run did not write its fields"; fail=1; }
+# A phase in its own precision: float32 Adam, then float64 L-BFGS in the same command, converted at the boundary.
+cat > phases.yaml <<'YAML'
+geometry: {rectangle: {min: [0, 0], max: [1, 1]}}
+pde: {name: poisson, source: "2*pi^2*sin(pi*x)*sin(pi*y)"}
+conditions: [{type: dirichlet, value: 0}]
+network: {hidden: [16, 16]}
+training:
+  phases: [{optimizer: adam, steps: 20, lr: 0.01}, {optimizer: lbfgs, steps: 10, dtype: float64}]
+  interior_points: 128
+  boundary_points: 64
+YAML
+expect 0 "phases in two precisions" -- "$physis" solve phases.yaml --progress lines --output "$work/r4"
+grep -q "holds a Float network: converted to Double" out.txt && grep -q "resumed at step 20" out.txt &&
+  grep -q "done: 30 steps" out.txt || { echo "FAIL: precision switch between phases"; cat out.txt; fail=1; }
+[[ $(tail -1 "$work/r4/history.csv" | cut -d, -f1) == 30 ]] || { echo "FAIL: history does not reach step 30"; fail=1; }
+expect 0 "resume a finished two-precision run" -- "$physis" solve phases.yaml --resume --progress lines --output "$work/r4"
+grep -q "nothing left to train at step 30" out.txt && ! grep -q "converted" out.txt ||
+  { echo "FAIL: resuming a finished two-precision run"; cat out.txt; fail=1; }
 # Problem files with mistakes: exit 1, the message names the file and line.
 printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poison}\n' > bad_pde.yaml
 expect 1 "unknown PDE in a problem file" -- "$physis" solve bad_pde.yaml --output "$work/r2"

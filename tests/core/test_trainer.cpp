@@ -1,5 +1,6 @@
 // Trainer: exact resume, crash-safe checkpoints, NaN detection, schedules, history.
 #include "core/checkpoint.h"
+#include "core/config.h"
 #include "core/network.h"
 #include "core/trainer.h"
 
@@ -120,6 +121,34 @@ TEST_CASE("a checkpoint resumes in another precision: the network converted, the
   REQUIRE(c.resume());
   for (std::size_t i = 0; i < to.size(); ++i)
     REQUIRE(torch::equal(again.net->parameters()[i], to[i].to(torch::kFloat32)));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("phases with their own precision: parsed, grouped, and refused by a trainer that cannot convert", "[trainer]") {
+  auto s = config::Section::load_string("phases:\n"
+                                        "  - {optimizer: adam, steps: 20}\n"
+                                        "  - {optimizer: adam, steps: 10, dtype: float32}\n"
+                                        "  - {optimizer: lbfgs, steps: 30, dtype: float64}\n"
+                                        "  - {optimizer: lbfgs, steps: 5}\n",
+                                        "t.yaml");
+  auto options = TrainerOptions::from_config(s);
+  REQUIRE(options.phases()[2].dtype() == "float64");
+  using Segments = std::vector<std::pair<int64_t, std::string>>;
+  REQUIRE(options.precision_segments("float32") == Segments{{30, "float32"}, {60, "float64"}, {65, "float32"}});
+  REQUIRE(options.precision_segments("float64") == Segments{{20, "float64"}, {30, "float32"}, {65, "float64"}});
+  REQUIRE_THROWS_WITH(TrainerOptions::from_config(config::Section::load_string(
+                          "phases:\n  - {optimizer: adam, dtype: double}\n", "t.yaml")),
+                      Catch::Contains("t.yaml:2:") && Catch::Contains("expected float32 or float64"));
+
+  // The trainer trains only phases in its model's precision: the caller converts between them.
+  auto dir = fresh_dir("phase-dtype");
+  Regression fit(7, torch::kFloat32);
+  Trainer trainer(fit.net.ptr(), std::ref(fit),
+                  options_for(dir, {PhaseOptions().steps(5), PhaseOptions().steps(5).dtype("float64")}));
+  REQUIRE(trainer.run(5).steps == 5);
+  REQUIRE_THROWS_WITH(trainer.run(), Catch::Contains("training phase 2 asks for float64 but the model is float32"));
+  trainer.save_checkpoint(dir / "checkpoint.pt");
+  REQUIRE(Trainer::checkpoint_step(dir / "checkpoint.pt") == 5);
   fs::remove_all(dir);
 }
 
