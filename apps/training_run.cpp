@@ -21,7 +21,7 @@ TrainResult run_trainer(Trainer& trainer, bool resume, int64_t until) {
 }
 
 void report(const TrainResult& result) {
-  if (std::isnan(result.loss))  // no step was taken: the checkpoint had already reached the last step
+  if (result.steps == result.start)  // the checkpoint had already reached the last step
     std::cout << "done: nothing left to train at step " << result.steps;
   else
     std::cout << "done: " << result.steps << " steps in " << result.seconds << " s, final loss " << result.loss;

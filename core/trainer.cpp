@@ -262,6 +262,7 @@ TrainResult Trainer::run(int64_t until) {
   const int64_t total = options_.total_steps();
   const int64_t end = until >= 0 ? std::min(until, total) : total;
   TrainResult result;
+  result.start = step_;
   ProgressBar bar(options_.label(), total, step_, parse_progress_mode(options_.progress()), options_.log_every());
   const auto t0 = std::chrono::steady_clock::now();
   const double elapsed_before = elapsed_;

@@ -100,7 +100,8 @@ class TrainingHook {
 };
 
 struct TrainResult {
-  int64_t steps = 0;
+  int64_t start = 0;  // the step this run started from (a resumed run's checkpoint step)
+  int64_t steps = 0;  // the step it reached
   double loss = 0.0;
   Metrics metrics;
   double seconds = 0.0;

@@ -25,26 +25,26 @@ class DatasetError : public std::runtime_error {
 };
 
 struct Sample {
-  torch::Tensor coords;        // [N, d] query points (where targets live)
-  torch::Tensor targets;       // [N, c]
-  torch::Tensor fields;        // [S, f] input functions: on the query points when field_coords is undefined
-                               // (then S == N), else at the sensors field_coords
-  torch::Tensor field_coords;  // [S, d] sensor locations, optional
-  torch::Tensor params;        // [P] design parameters / task coefficients, optional
-  torch::Tensor mask;          // [N] 1 inside the geometry, 0 outside, optional
-  torch::Tensor times;         // [T] times of a global time history, optional
-  torch::Tensor history;       // [T, g] global quantities over time (e.g. a reaction force), optional
+  torch::Tensor coords{};        // [N, d] query points (where targets live)
+  torch::Tensor targets{};       // [N, c]
+  torch::Tensor fields{};        // [S, f] input functions: on the query points when field_coords is undefined
+                                 // (then S == N), else at the sensors field_coords
+  torch::Tensor field_coords{};  // [S, d] sensor locations, optional
+  torch::Tensor params{};        // [P] design parameters / task coefficients, optional
+  torch::Tensor mask{};          // [N] 1 inside the geometry, 0 outside, optional
+  torch::Tensor times{};         // [T] times of a global time history, optional
+  torch::Tensor history{};       // [T, g] global quantities over time (e.g. a reaction force), optional
 
   int64_t num_points() const { return coords.size(0); }
 };
 
 // Optional model inputs besides coords and fields; undefined tensors are absent.
 struct Extras {
-  torch::Tensor field_coords;  // [B, S, d]
-  torch::Tensor params;        // [B, P]
-  torch::Tensor mask;          // [B, N] geometry mask
-  torch::Tensor valid;         // [B, N] 1 for real points, 0 for padding (only when N differs in the batch)
-  torch::Tensor times;         // [B, T]
+  torch::Tensor field_coords{};  // [B, S, d]
+  torch::Tensor params{};        // [B, P]
+  torch::Tensor mask{};          // [B, N] geometry mask
+  torch::Tensor valid{};         // [B, N] 1 for real points, 0 for padding (only when N differs in the batch)
+  torch::Tensor times{};         // [B, T]
 };
 
 // Samples stacked along a leading batch axis. Point clouds of different sizes are zero-padded to the largest

@@ -3,6 +3,7 @@
 #include "core/build_config.h"
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "core/messages.h"
 
 #include <unistd.h>
 
@@ -43,8 +44,8 @@ bool vtk_available() {
   if (PHYSIS_HAVE_VTK) return true;
   static std::once_flag noted;
   std::call_once(noted, [] {
-    std::cerr << "note: physis was built without VTK, so fields are written as CSV only (install libvtk9-dev and "
-                 "reconfigure for ParaView files)\n";
+    note("physis was built without VTK, so fields are written as CSV only (install libvtk9-dev and reconfigure "
+         "for ParaView files)");
   });
   return false;
 }

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "core/messages.h"
 #include "pinn/reference.h"
 
 #include <fcntl.h>
@@ -25,8 +26,6 @@ namespace physis::pinn {
 namespace fs = std::filesystem;
 
 namespace {
-
-void warn(const std::string& message) { std::cerr << "warning: " << message << "\n"; }
 
 // Text for a single-quoted gnuplot string: quotes doubled, control characters dropped.
 std::string gnuplot_string(const std::string& text) {

@@ -2,6 +2,7 @@
 
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "core/messages.h"
 #include "geometry/adf.h"
 #include "geometry/selection.h"
 #include "pinn/field_output.h"
@@ -80,10 +81,10 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   load_reference();
   prepare_integrals();
   for (const auto& name : hard_values_equal_to_exact(p, interior_))
-    std::cerr << "warning: " << p.file << ": the hard condition '" << name << "' prescribes the exact solution "
-              << "inside the domain as well (its value equals reference.exact there), so the network's output holds "
-              << "the answer whatever it learns and the reference errors measure nothing. Give the boundary data in a "
-              << "form that is not the solution inside (e.g. one that only matches it on the boundary)." << std::endl;
+    warn(p.file + ": the hard condition '" + name + "' prescribes the exact solution inside the domain as well (its "
+         "value equals reference.exact there), so the network's output holds the answer whatever it learns and the "
+         "reference errors measure nothing. Give the boundary data in a form that is not the solution inside (e.g. "
+         "one that only matches it on the boundary).");
 }
 
 std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points) {
