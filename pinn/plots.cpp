@@ -136,7 +136,7 @@ void plot_panel(std::ostream& gp, const fs::path& data, int column, const std::s
 
 bool plot_one_field(const fs::path& folder, const std::string& stem, const EvaluationGrid& grid,
                     const std::vector<std::string>& axes, const std::string& name, const torch::Tensor& u,
-                    const torch::Tensor& u_ref) {
+                    const torch::Tensor& u_ref, const std::string& caption) {
   const auto base = folder / (stem + "_" + name);
   const auto data = fs::absolute(base).string() + ".dat", script = base.string() + ".gp";
   const auto png = fs::absolute(base).string() + ".png";
@@ -161,7 +161,7 @@ bool plot_one_field(const fs::path& folder, const std::string& stem, const Evalu
   });
 
   const int panels = u_ref.defined() ? 3 : 1;
-  std::string title = stem + ": " + name;
+  std::string title = (caption.empty() ? stem : caption) + ": " + name;
   if (u_ref.defined())
     title += ", relative L2 error " + scientific(relative_l2(u.index({grid.valid}), u_ref.index({grid.valid})));
   atomic_write(script, [&](std::ostream& gp) {
@@ -230,7 +230,8 @@ bool gnuplot_available() {
   return found;
 }
 
-bool plot_fields(const fs::path& folder, const std::string& stem, const EvaluationGrid& grid, const FieldSet& fields) {
+bool plot_fields(const fs::path& folder, const std::string& stem, const EvaluationGrid& grid, const FieldSet& fields,
+                 const std::string& caption) {
   TORCH_CHECK(grid.dims.size() == 2, "plot_fields: needs a 2-D grid but got ", grid.dims.size(), " axes");
   if (!check_gnuplot()) return false;
   const auto arrays = field_arrays(fields);  // u[, u_ref, u_err] per output
@@ -244,7 +245,7 @@ bool plot_fields(const fs::path& folder, const std::string& stem, const Evaluati
   for (size_t j = 0; j < fields.outputs.size(); ++j) {
     const auto& u = arrays[j * per_output].second;
     const auto u_ref = fields.reference.defined() ? arrays[j * per_output + 1].second : torch::Tensor();
-    all = plot_one_field(folder, stem, grid, axes, fields.outputs[j], u, u_ref) && all;
+    all = plot_one_field(folder, stem, grid, axes, fields.outputs[j], u, u_ref, caption) && all;
   }
   return all;
 }

@@ -21,9 +21,10 @@ bool gnuplot_available();
 // For each output, <folder>/<stem>_<output>.png with heat maps of the prediction and, when fields.reference is
 // given, of the reference (same colour range) and of |error|, titled with the relative L2 error. The grid must be
 // 2-D (x fastest, as make_grid makes it; a space-time grid (x, t) works too); nodes with grid.valid false are left
-// blank. Also writes <stem>_<output>.dat and .gp. Returns false when gnuplot is missing or fails.
+// blank. Also writes <stem>_<output>.dat and .gp. Titles start with `caption` (default: the stem). Returns false
+// when gnuplot is missing or fails.
 bool plot_fields(const std::filesystem::path& folder, const std::string& stem, const EvaluationGrid& grid,
-                 const FieldSet& fields);
+                 const FieldSet& fields, const std::string& caption = "");
 
 // <png> from a trainer history CSV: the columns `loss` and `loss_*` against `step` on a log scale, and in a second
 // panel the other numeric columns (metrics such as relative errors) when there are some; `phase`, `lr` and

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 namespace physis::pinn {
 
@@ -433,6 +434,18 @@ void Solver::write_results(const std::filesystem::path& folder) {
   plot_loss_history(folder / "history.csv", folder / "loss.png");
   if (p.space->dim() == 2 && !p.transient()) {
     plot_fields(folder, "fields", grid, fields);
+  } else if (p.space->dim() == 2) {
+    // The last output time (the slices are stacked in time order, one grid each).
+    const int64_t n = grid.size();
+    auto last = [n](const torch::Tensor& t) { return t.defined() ? t.narrow(0, t.size(0) - n, n) : t; };
+    FieldSet final_slice{last(fields.points).narrow(1, 0, 2),
+                         {p.symbols.inputs.begin(), p.symbols.inputs.begin() + 2},
+                         p.symbols.outputs,
+                         last(fields.prediction),
+                         last(fields.reference)};
+    std::ostringstream caption;
+    caption << "t = " << output_times().back();
+    plot_fields(folder, "fields_final", grid, final_slice, caption.str());
   } else if (p.space->dim() == 1 && p.transient()) {
     // An (x, t) image of the whole history.
     auto box = p.domain->bounding_box();

@@ -2,6 +2,7 @@
 // control, and problem-file mistakes reported with file and line.
 #include "core/config.h"
 #include "core/trainer.h"
+#include "pinn/plots.h"
 #include "pinn/problem.h"
 #include "pinn/solver.h"
 
@@ -9,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <numbers>
@@ -352,4 +356,27 @@ reference: {exact: {u: "sin(x)*exp(-t)"}}
                Catch::StartsWith("test.yaml:7:") && Catch::Contains("already has a hard periodic condition"));
   REQUIRE_THAT(problem_error(head + "conditions:\n  - {type: neumann, value: 0, hard: true}\n"),
                Catch::Contains("only dirichlet, initial and periodic conditions"));
+}
+
+TEST_CASE("a 2-D transient problem writes its fields over time and a plot of the last time", "[solver]") {
+  auto p = problem_from(R"yaml(
+geometry: {rectangle: {min: [0, 0], max: [1, 1]}}
+time: [0, 0.5]
+pde: {name: heat}
+conditions:
+  - {type: initial, value: "sin(pi*x)*sin(pi*y)", hard: true}
+training: {phases: [{steps: 1}], interior_points: 64}
+reference: {exact: {u: "sin(pi*x)*sin(pi*y)*exp(-2*pi^2*t)"}}
+output: {grid: [9, 9], times: 3}
+)yaml");
+  pinn::Solver solver(p, runtime64());
+  const auto dir = std::filesystem::temp_directory_path() / ("physis-test-final-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  solver.write_results(dir);
+  REQUIRE(std::filesystem::exists(dir / "fields.pvd"));
+  if (pinn::gnuplot_available()) {
+    REQUIRE(std::filesystem::exists(dir / "fields_final_u.png"));
+    REQUIRE_THAT(slurp((dir / "fields_final_u.gp").string()), Catch::Contains("t = 0.5: u"));
+  }
+  std::filesystem::remove_all(dir);
 }
