@@ -203,7 +203,7 @@ void check_hard_conditions(const Section& root, const Problem& p) {
   std::map<int64_t, std::size_t> periodic;  // axis -> its hard periodic condition
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
-    if (c.hard && c.kind == ConditionKind::periodic && !periodic.emplace(c.axis, i).second)
+    if (c.hard_periodic() && !periodic.emplace(c.axis, i).second)
       items[i].fail_at("axis", "axis '" + p.symbols.inputs[c.axis] + "' already has a hard periodic condition");
   }
   for (int64_t j = 0; j < p.num_outputs(); ++j) {

@@ -49,6 +49,7 @@ struct Condition {
   // Imposed by the output transform (hard Dirichlet or initial data); a hard periodic condition is built into the
   // network's inputs instead.
   bool hard_data() const { return hard && kind != ConditionKind::periodic; }
+  bool hard_periodic() const { return hard && kind == ConditionKind::periodic; }
 };
 
 struct NetworkSpec {

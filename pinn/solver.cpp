@@ -13,7 +13,6 @@
 #include <cmath>
 #include <iostream>
 #include <optional>
-#include <sstream>
 
 namespace physis::pinn {
 
@@ -56,7 +55,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   auto box = p.domain->bounding_box();
   std::vector<int64_t> periodic;  // hard periodic axes: the network is periodic over the box along them
   for (const auto& c : p.conditions)
-    if (c.hard && c.kind == ConditionKind::periodic) periodic.push_back(c.axis);
+    if (c.hard_periodic()) periodic.push_back(c.axis);
   net_ = FieldNetwork(FieldNetworkOptions(MLPOptions(widths).activation(p.network.activation))
                           .input_lower(box.lower)
                           .input_upper(box.upper)
@@ -438,14 +437,9 @@ void Solver::write_results(const std::filesystem::path& folder) {
     // The last output time (the slices are stacked in time order, one grid each).
     const int64_t n = grid.size();
     auto last = [n](const torch::Tensor& t) { return t.defined() ? t.narrow(0, t.size(0) - n, n) : t; };
-    FieldSet final_slice{last(fields.points).narrow(1, 0, 2),
-                         {p.symbols.inputs.begin(), p.symbols.inputs.begin() + 2},
-                         p.symbols.outputs,
-                         last(fields.prediction),
-                         last(fields.reference)};
-    std::ostringstream caption;
-    caption << "t = " << output_times().back();
-    plot_fields(folder, "fields_final", grid, final_slice, caption.str());
+    FieldSet final_slice{grid.points, {p.symbols.inputs.begin(), p.symbols.inputs.begin() + 2}, p.symbols.outputs,
+                         last(fields.prediction), last(fields.reference)};
+    plot_fields(folder, "fields_final", grid, final_slice, "t = " + format_number(output_times().back()));
   } else if (p.space->dim() == 1 && p.transient()) {
     // An (x, t) image of the whole history.
     auto box = p.domain->bounding_box();
