@@ -98,8 +98,8 @@ int solve_file(const SolveArgs& a) {
   // network. A resumed run skips the runs of phases its checkpoint has passed.
   const auto segments = options.precision_segments(problem.runtime.dtype());
   int64_t reached = 0;
-  if (a.resume && segments.size() > 1 && std::filesystem::exists(out + "/checkpoint.pt"))
-    reached = Trainer::checkpoint_step(out + "/checkpoint.pt");
+  if (a.resume && segments.size() > 1 && std::filesystem::exists(options.checkpoint_path()))
+    reached = Trainer::checkpoint_step(options.checkpoint_path());
   std::unique_ptr<pinn::Solver> solver;
   TrainResult result;
   double seconds = 0;

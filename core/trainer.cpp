@@ -136,9 +136,11 @@ Trainer::Trainer(std::shared_ptr<torch::nn::Module> model, LossFunction loss, Tr
 
 Trainer::~Trainer() = default;
 
-std::filesystem::path Trainer::checkpoint_path() const {
-  return options_.output_dir().empty() ? std::filesystem::path() : std::filesystem::path(options_.output_dir()) / "checkpoint.pt";
+std::filesystem::path TrainerOptions::checkpoint_path() const {
+  return output_dir().empty() ? std::filesystem::path() : std::filesystem::path(output_dir()) / "checkpoint.pt";
 }
+
+std::filesystem::path Trainer::checkpoint_path() const { return options_.checkpoint_path(); }
 
 std::filesystem::path Trainer::history_path() const {
   return options_.output_dir().empty() ? std::filesystem::path() : std::filesystem::path(options_.output_dir()) / "history.csv";

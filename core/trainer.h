@@ -74,6 +74,8 @@ struct TrainerOptions {
 
  public:
   int64_t total_steps() const;
+  // output_dir/checkpoint.pt (empty without an output folder).
+  std::filesystem::path checkpoint_path() const;
   // Reads a `training:`-style section: phases (list) or a single phase's keys, plus the logging keys.
   static TrainerOptions from_config(const config::Section& section);
   // Where the precision changes: [(end step, dtype)] for each run of phases with one precision, phases without a
