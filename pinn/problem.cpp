@@ -4,6 +4,7 @@
 #include "core/strings.h"
 
 #include "core/config.h"
+#include "geometry/csg.h"
 #include "geometry/error.h"
 #include "geometry/factory.h"
 #include "pinn/pde_library.h"
@@ -262,6 +263,37 @@ void check_hard_conditions(const Section& root, const Problem& p) {
   }
 }
 
+
+// One `training.refine` item: {region: <geometry>, points: N}. The region is any spatial shape of the geometry
+// section's kinds; its points are drawn where it meets the domain (over the whole time interval when there is one).
+RefineSpec parse_refine(const Section& item, const Problem& p) {
+  RefineSpec r;
+  r.points = item.get<int64_t>("points");
+  if (r.points <= 0) item.fail_at("points", "`points` must be positive");
+  geometry::GeometryPtr region;
+  try {
+    region = geometry::geometry_from_config(item.child("region"));
+  } catch (const geometry::GeometryError& e) {
+    auto [line, column] = item.location_of("region");
+    throw ConfigError(p.file, line, column, e.what());
+  }
+  if (region->dim() != p.space->dim())
+    item.fail_at("region", "the region has " + std::to_string(region->dim()) + " dimensions but the geometry " +
+                               std::to_string(p.space->dim()));
+  // Drawn from the region, kept inside the domain: the region is usually the small one.
+  auto part = geometry::csg_intersection(region, p.space);
+  try {
+    geometry::Sampler probe(geometry::SamplerOptions().kind(geometry::SamplerKind::random), torch::kFloat64);
+    part->sample_interior(1, probe);
+  } catch (const geometry::GeometryError&) {
+    item.fail_at("region", "the region does not overlap the domain: no point of it lies inside the geometry");
+  }
+  r.domain = p.space_time ? std::make_shared<geometry::SpaceTime>(part, p.space_time->t0(), p.space_time->t1())
+                          : part;
+  item.finish();
+  return r;
+}
+
 }  // namespace
 
 int64_t Problem::output_index(const std::string& name) const {
@@ -357,6 +389,8 @@ Problem Problem::from_section(const Section& root) {
     p.sampling.initial_points = training->get<int64_t>("initial_points", p.sampling.initial_points);
     p.sampling.resample_every = training->get<int64_t>("resample_every", 0);
     if (training->has("interior_weight")) p.sampling.interior_weight = parse_key(*training, "interior_weight", p.symbols);
+    if (training->has("refine"))
+      for (const auto& item : training->items("refine")) p.sampling.refine.push_back(parse_refine(item, p));
     try {
       p.sampling.sampler = geometry::parse_sampler_kind(training->get<std::string>("sampler", "random"));
       p.derivatives = parse_derivative_mode(training->get<std::string>("derivatives", "auto"));

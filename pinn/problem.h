@@ -59,6 +59,13 @@ struct NetworkSpec {
   double fourier_sigma = 1.0;
 };
 
+// Extra interior points where the domain meets a region (e.g. around a body whose boundary layer decides its
+// drag): drawn beside the uniform interior points, so that the residual loss weighs the region more.
+struct RefineSpec {
+  geometry::GeometryPtr domain;  // the part of the problem's domain (space-time for transient problems) to fill
+  int64_t points = 0;
+};
+
 struct SamplingSpec {
   int64_t interior_points = 8192;
   int64_t boundary_points = 2048;
@@ -68,6 +75,7 @@ struct SamplingSpec {
   // Weight of each interior point in the residual losses, an expression of the inputs (e.g. to keep the
   // singular corners of a lid-driven cavity from dominating them); none: every point weighs 1.
   std::optional<Expression> interior_weight;
+  std::vector<RefineSpec> refine;
   // Stochastic Laplacian for high-dimensional equations (`training.sdgd`, pinn/sdgd.h); none: exact.
   std::optional<StochasticLaplacian> stochastic_laplacian;
 };

@@ -203,7 +203,13 @@ void Solver::install_hard_constraints() {
 
 void Solver::sample() {
   const auto& p = problem_;
-  interior_ = p.domain->sample_interior(p.sampling.interior_points, sampler_).to(runtime_.options());
+  interior_ = p.domain->sample_interior(p.sampling.interior_points, sampler_);
+  if (!p.sampling.refine.empty()) {
+    std::vector<torch::Tensor> parts{interior_};
+    for (const auto& r : p.sampling.refine) parts.push_back(r.domain->sample_interior(r.points, sampler_));
+    interior_ = torch::cat(parts);
+  }
+  interior_ = interior_.to(runtime_.options());
   // Weights belong to the points they were set for (adaptive methods set them again).
   interior_weights_ = p.sampling.interior_weight
                           ? evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1})

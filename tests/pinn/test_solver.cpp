@@ -242,6 +242,52 @@ TEST_CASE("interior_weight weighs each residual point", "[solver]") {
   REQUIRE_THROWS_WITH(problem_from(base + "interior_weight: \"q\"}\n"), Catch::Contains("test.yaml:4:"));
 }
 
+TEST_CASE("refine regions add interior points where the region meets the domain", "[solver]") {
+  const std::string base =
+      "geometry:\n  difference:\n    - rectangle: {min: [0, 0], max: [2, 1]}\n"
+      "    - disk: {center: [0.5, 0.5], radius: 0.1}\n";
+  const std::string rest = "pde: {name: poisson, source: 1}\nconditions: [{type: dirichlet, value: 0}]\n";
+  auto problem = problem_from(base + rest +
+                              "training:\n  interior_points: 300\n  refine:\n"
+                              "    - {region: {disk: {center: [0.5, 0.5], radius: 0.2}}, points: 200}\n"
+                              "    - {region: {rectangle: {min: [1.9, -1], max: [3, 2]}}, points: 50}\n");
+  pinn::Solver solver(problem, runtime64(3));
+  const auto& x = solver.interior();
+  REQUIRE(x.size(0) == 550);
+  // The first 300 fill the domain; the next 200 lie in the ring 0.1 < r < 0.2; the last 50 in x > 1.9 (and the box).
+  auto r = (x.slice(0, 300, 500) - torch::tensor({0.5, 0.5}, x.options())).norm(2, 1);
+  REQUIRE(r.min().item<double>() > 0.1);
+  REQUIRE(r.max().item<double>() < 0.2);
+  auto far = x.slice(0, 500);
+  REQUIRE(far.select(1, 0).min().item<double>() > 1.9);
+  REQUIRE(far.select(1, 0).max().item<double>() < 2.0);
+  REQUIRE(far.select(1, 1).min().item<double>() > 0.0);
+  REQUIRE(far.select(1, 1).max().item<double>() < 1.0);
+  REQUIRE(((x.slice(0, 0, 300).select(1, 0) - 0.5).abs() < 0.2).sum().item<int64_t>() < 100);  // not refined there
+  // Transient: the region is spatial, the points fill the time interval.
+  auto transient = problem_from(
+      "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\ntime: [0, 2]\npde: {name: heat, alpha: 1}\n"
+      "conditions: [{type: dirichlet, value: 0}, {type: initial, value: 0}]\n"
+      "training: {interior_points: 100, refine: [{region: {disk: {center: [0, 0], radius: 0.5}}, points: 80}]}\n");
+  pinn::Solver heat(transient, runtime64(1));
+  auto y = heat.interior().slice(0, 100);
+  REQUIRE(y.size(0) == 80);
+  REQUIRE(y.narrow(1, 0, 2).norm(2, 1).max().item<double>() < 0.5);
+  REQUIRE(y.select(1, 2).max().item<double>() > 1.0);
+  // Mistakes point at the item.
+  REQUIRE_THROWS_WITH(problem_from(base + rest +
+                                   "training:\n  refine:\n    - {region: {disk: {center: [5, 5], radius: 0.2}}, "
+                                   "points: 10}\n"),
+                      Catch::Contains("test.yaml:9:") && Catch::Contains("does not overlap"));
+  REQUIRE_THROWS_WITH(problem_from(base + rest +
+                                   "training:\n  refine:\n    - {region: {disk: {center: [0, 0], radius: 1}}}\n"),
+                      Catch::Contains("test.yaml:9:") && Catch::Contains("points"));
+  REQUIRE_THROWS_WITH(problem_from(base + rest +
+                                   "training:\n  refine:\n    - {region: {ball: {center: [0, 0, 0], radius: 1}}, "
+                                   "points: 5}\n"),
+                      Catch::Contains("test.yaml:9:") && Catch::Contains("dimensions"));
+}
+
 TEST_CASE("point counts from the command line replace the training section's, not a condition's own", "[solver]") {
   auto problem = problem_from(
       "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\ntime: [0, 1]\npde: {name: heat, alpha: 1}\n"
