@@ -97,6 +97,7 @@ int solve_file(const SolveArgs& a) {
   // one precision trains with its own solver, the later ones resuming from the checkpoint, which converts the
   // network. A resumed run skips the runs of phases its checkpoint has passed.
   const auto segments = options.precision_segments(problem.runtime.dtype());
+  if (segments.size() > 1) problem.sampling.draw_dtype = parse_dtype(segments.front().second);  // one point set
   int64_t reached = 0;
   if (a.resume && segments.size() > 1 && std::filesystem::exists(options.checkpoint_path()))
     reached = Trainer::checkpoint_step(options.checkpoint_path());

@@ -76,6 +76,10 @@ struct SamplingSpec {
   // singular corners of a lid-driven cavity from dominating them); none: every point weighs 1.
   std::optional<Expression> interior_weight;
   std::vector<RefineSpec> refine;
+  // Precision the collocation points are drawn in before conversion to the run's; none: the run's own. A run whose
+  // phases change precision draws in its first precision throughout, so that the later phases train on the same
+  // points (float32 draws are exact in float64; float64 draws would be a different set).
+  std::optional<torch::Dtype> draw_dtype;
   // Stochastic Laplacian for high-dimensional equations (`training.sdgd`, pinn/sdgd.h); none: exact.
   std::optional<StochasticLaplacian> stochastic_laplacian;
 };

@@ -46,7 +46,8 @@ std::pair<torch::Tensor, torch::Tensor> piecewise_dirichlet(const geometry::Geom
 Solver::Solver(Problem problem, const Runtime& runtime)
     : problem_(std::move(problem)),
       runtime_(runtime),
-      sampler_(geometry::SamplerOptions().kind(problem_.sampling.sampler).seed(runtime.seed), runtime.options()) {
+      sampler_(geometry::SamplerOptions().kind(problem_.sampling.sampler).seed(runtime.seed),
+               runtime.options().dtype(problem_.sampling.draw_dtype.value_or(runtime.dtype))) {
   const auto& p = problem_;
   // Network: inputs scaled from the domain's bounding box to [-1, 1].
   std::vector<int64_t> widths{p.num_inputs()};

@@ -288,6 +288,22 @@ TEST_CASE("refine regions add interior points where the region meets the domain"
                       Catch::Contains("test.yaml:9:") && Catch::Contains("dimensions"));
 }
 
+TEST_CASE("a float64 solver drawing in float32 trains on the float32 solver's points", "[solver]") {
+  auto problem = problem_from("geometry: {disk: {center: [0, 0], radius: 1}}\npde: {name: poisson, source: 1}\n"
+                              "conditions: [{type: dirichlet, value: 0}]\ntraining: {interior_points: 64}\n");
+  auto interior = [&](torch::Dtype run, std::optional<torch::Dtype> draw) {
+    problem.sampling.draw_dtype = draw;
+    auto rt = Runtime::create(RuntimeOptions().device("cpu").dtype(run == torch::kFloat32 ? "float32" : "float64"));
+    return pinn::Solver(problem, rt).interior().clone();
+  };
+  auto single = interior(torch::kFloat32, std::nullopt);
+  auto converted = interior(torch::kFloat64, torch::kFloat32);
+  REQUIRE(converted.scalar_type() == torch::kFloat64);
+  REQUIRE(torch::equal(converted, single.to(torch::kFloat64)));
+  // Drawn in float64, the set is another one.
+  REQUIRE_FALSE(torch::allclose(interior(torch::kFloat64, std::nullopt), converted, 0, 1e-3));
+}
+
 TEST_CASE("point counts from the command line replace the training section's, not a condition's own", "[solver]") {
   auto problem = problem_from(
       "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\ntime: [0, 1]\npde: {name: heat, alpha: 1}\n"
