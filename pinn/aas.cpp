@@ -102,8 +102,15 @@ void AdversarialSampling::update() {
     optimizer_->step();
   }
 
-  // 3. the PINN's points from the updated flow
-  solver_.set_interior(draw_inside(n, update_seed(solver_, update, 2)));
+  // 3. the PINN's points from the updated flow (and a share `mix` uniform in the domain)
+  const auto from_domain = static_cast<int64_t>(std::llround(options_.mix() * static_cast<double>(n)));
+  // The flow's share is the head of the draw a mix of 0 would take, so that `mix` changes nothing else.
+  auto points = draw_inside(n, update_seed(solver_, update, 2)).narrow(0, 0, n - from_domain);
+  if (from_domain > 0) {
+    geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 3)), options);
+    points = torch::cat({points, solver_.problem().domain->sample_interior(from_domain, sampler).to(options)});
+  }
+  solver_.set_interior(points);
 }
 
 torch::Tensor AdversarialSampling::draw_inside(int64_t n, uint64_t seed) {
@@ -159,7 +166,8 @@ std::shared_ptr<AdaptiveMethod> make_adversarial_sampling(const config::Section&
                      .lr(read_number(item, "lr", defaults.lr(), 1e-12, 10.0))
                      .penalty(read_number(item, "penalty", defaults.penalty(), 0.0, 1e12))
                      .candidates(read_count(item, "candidates", defaults.candidates(), 0))
-                     .uniform(read_number(item, "uniform", defaults.uniform(), 0.0, 1.0));
+                     .uniform(read_number(item, "uniform", defaults.uniform(), 0.0, 1.0))
+                     .mix(read_number(item, "mix", defaults.mix(), 0.0, 1.0));
   item.finish();
   return solver ? std::make_shared<AdversarialSampling>(*solver, options) : nullptr;
 }

@@ -28,7 +28,11 @@
 //     score-function (REINFORCE) form E_p[r^2 grad log p] at alpha = alpha_old;
 //  3. the PINN's interior points are replaced by as many points drawn from the updated flow, rejecting those
 //     outside a non-box domain (geometry inside()); per-point weights return to 1, so the PDE loss is
-//     mean_i r^2(x_i), x_i ~ p: the Monte Carlo form of E_p[r^2], the min step of (*).
+//     mean_i r^2(x_i), x_i ~ p: the Monte Carlo form of E_p[r^2], the min step of (*). With `mix` > 0 that share
+//     of the points is drawn uniformly in the domain instead, i.e. the PINN samples (1 - mix) p + mix U (a floor
+//     under p, as RAD's constant c): the gradient penalty spreads p's mass only slowly (in 2-D the maximiser of (*)
+//     is p's mean plus a logarithmic potential of r^2), so where p is thin the residual would go unwatched.
+//     mix = 0 is the paper's scheme.
 // The first `every` steps train on the problem's own (uniform) points, as the paper's pre-training.
 //
 //   training:
@@ -57,6 +61,7 @@ struct AasOptions {
   TORCH_ARG(double, penalty) = 0.05;     // beta: weight of the gradient penalty ||grad_u q||^2
   TORCH_ARG(int64_t, candidates) = 0;    // proposal points per update; 0: four times the interior points
   TORCH_ARG(double, uniform) = 0.5;      // share of the proposal drawn uniformly in the box
+  TORCH_ARG(double, mix) = 0.0;          // share of the PINN's points drawn uniformly in the domain, not from p
 };
 
 // The estimate J(alpha) of step 2 for the flow's current parameters, differentiable in them: rho [M] the

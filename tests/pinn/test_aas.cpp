@@ -238,6 +238,23 @@ TEST_CASE("aas points lie inside a domain that is not a box", "[aas]") {
   CHECK(solver.problem().domain->inside(many).all().item<bool>());
 }
 
+TEST_CASE("aas with mix draws that share of the points uniformly and the rest as without it", "[aas]") {
+  auto problem = peak_problem("{disk: {center: [0.5, 0.5], radius: 0.5}}", "{method: aas}");
+  auto points = [&](double mix) {
+    pinn::Solver solver(problem, runtime64(2));
+    pinn::AdversarialSampling aas(solver,
+                                  pinn::AasOptions().every(1).flow_steps(20).couplings(2).hidden(8).lr(0.01).mix(mix));
+    aas.before_step(1);
+    return solver.interior().clone();
+  };
+  const auto plain = points(0.0), mixed = points(0.3);
+  REQUIRE(mixed.size(0) == 100);
+  CHECK(torch::equal(mixed.narrow(0, 0, 70), plain.narrow(0, 0, 70)));  // the flow's points
+  CHECK_FALSE(torch::allclose(mixed.narrow(0, 70, 30), plain.narrow(0, 70, 30)));
+  CHECK(problem.domain->inside(mixed).all().item<bool>());
+  REQUIRE(points(1.0).size(0) == 100);  // all uniform: the flow's draw is empty
+}
+
 TEST_CASE("resume from a checkpoint continues aas exactly", "[aas]") {
   auto problem = peak_problem("{rectangle: {min: [0, 0], max: [1, 1]}}",
                               "{method: aas, every: 20, flow_steps: 5, couplings: 2, hidden: 8}",
@@ -274,5 +291,7 @@ TEST_CASE("aas problem-file mistakes name the file and line", "[aas]") {
                       Catch::Contains("test.yaml:6:") && Catch::Contains("uniform"));
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: aas, penalty: -1}\n"), Catch::Contains("test.yaml:6:"));
   REQUIRE_NOTHROW(problem_from(head + "    - {method: aas, every: 100, flow_steps: 50, couplings: 6, hidden: 24, "
-                                      "lr: 0.001, penalty: 0.01, candidates: 4000, uniform: 0.3}\n"));
+                                      "lr: 0.001, penalty: 0.01, candidates: 4000, uniform: 0.3, mix: 0.5}\n"));
+  REQUIRE_THROWS_WITH(problem_from(head + "    - {method: aas, mix: -0.1}\n"),
+                      Catch::Contains("test.yaml:6:") && Catch::Contains("mix"));
 }
