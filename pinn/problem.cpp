@@ -263,7 +263,6 @@ void check_hard_conditions(const Section& root, const Problem& p) {
   }
 }
 
-
 // One `training.refine` item: {region: <geometry>, points: N}. The region is any spatial shape of the geometry
 // section's kinds; its points are drawn where it meets the domain (over the whole time interval when there is one).
 RefineSpec parse_refine(const Section& item, const Problem& p) {
@@ -278,7 +277,7 @@ RefineSpec parse_refine(const Section& item, const Problem& p) {
     throw ConfigError(p.file, line, column, e.what());
   }
   if (region->dim() != p.space->dim())
-    item.fail_at("region", "the region has " + std::to_string(region->dim()) + " dimensions but the geometry " +
+    item.fail_at("region", "the region has " + std::to_string(region->dim()) + " dimensions but the geometry has " +
                                std::to_string(p.space->dim()));
   // Drawn from the region, kept inside the domain: the region is usually the small one.
   auto part = geometry::csg_intersection(region, p.space);
