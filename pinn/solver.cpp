@@ -13,6 +13,7 @@
 #include <cmath>
 #include <iostream>
 #include <optional>
+#include <set>
 
 namespace physis::pinn {
 
@@ -81,11 +82,14 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   sample();
   load_reference();
   prepare_integrals();
+  // Once per problem file and condition in a process: a run whose phases change precision builds one solver each.
+  static std::set<std::string> warned;
   for (const auto& name : hard_values_equal_to_exact(p, interior_))
-    warn(p.file + ": the hard condition '" + name + "' prescribes the exact solution inside the domain as well (its "
-         "value equals reference.exact there), so the network's output holds the answer whatever it learns and the "
-         "reference errors measure nothing. Give the boundary data in a form that is not the solution inside (e.g. "
-         "one that only matches it on the boundary).");
+    if (warned.insert(p.file + "\n" + name).second)
+      warn(p.file + ": the hard condition '" + name + "' prescribes the exact solution inside the domain as well (its "
+           "value equals reference.exact there), so the network's output holds the answer whatever it learns and "
+           "the reference errors measure nothing. Give the boundary data in a form that is not the solution inside "
+           "(e.g. one that only matches it on the boundary).");
 }
 
 std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points) {
