@@ -359,6 +359,42 @@ output:
                Catch::Contains("a second integral named 'f'"));
 }
 
+TEST_CASE("boundary integrals see the normal derivative of a hard output (one-sided at its kink)", "[solver]") {
+  // u = g + phi N with g = 0 and the network's raw output N = 1: du/dn on the hole is -|grad phi| = -1 (n points
+  // into the hole), so its integral is minus the circumference. On the boundary itself phi has a kink (its
+  // gradient is 0 or of either sign there): the integral must take the one-sided value from inside the domain.
+  for (const std::string conditions : {"  - {type: dirichlet, value: 0, hard: true}\n",
+                                       "  - {type: dirichlet, on: hole, value: 0, hard: true}\n"
+                                       "  - {type: dirichlet, on: outer, value: 0, hard: true}\n"}) {
+    for (const char* dtype : {"float64", "float32"}) {
+      INFO(conditions << dtype);
+      auto p = problem_from(R"yaml(
+geometry:
+  difference:
+    - rectangle: {min: [0, 0], max: [1, 1], boundary: outer}
+    - disk: {center: [0.5, 0.5], radius: 0.2, boundary: hole}
+pde: {name: poisson, source: 1}
+conditions:
+)yaml" + conditions + R"yaml(
+training: {phases: [{steps: 1}], interior_points: 64}
+output:
+  integrals:
+    - {name: flux, on: hole, expression: "u_x*n_x + u_y*n_y", points: 4000}
+)yaml");
+      pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype(dtype)));
+      {
+        torch::NoGradGuard no_grad;
+        auto parameters = solver.network()->parameters();
+        for (auto& w : parameters) w.zero_();
+        parameters.back().fill_(1.0);  // the last layer's bias: N = 1
+      }
+      std::map<std::string, double> m;
+      for (const auto& [name, value] : solver.evaluate()) m[name] = value;
+      CHECK(m.at("flux") == Approx(-2 * std::numbers::pi * 0.2).epsilon(1e-2));
+    }
+  }
+}
+
 TEST_CASE("a hard condition whose value is the exact solution is found", "[solver]") {
   const std::string head =
       "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
