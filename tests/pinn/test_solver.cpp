@@ -42,6 +42,17 @@ double term(const LossTerms& terms, const std::string& name) {
   return 0;
 }
 
+// A unit square (pieces `outer`) minus a disk of radius 0.2 at its centre (piece `hole`), with a Poisson equation;
+// the conditions follow.
+const std::string square_with_hole = R"yaml(
+geometry:
+  difference:
+    - rectangle: {min: [0, 0], max: [1, 1], boundary: outer}
+    - disk: {center: [0.5, 0.5], radius: 0.2, boundary: hole}
+pde: {name: poisson, source: 1}
+conditions:
+)yaml";
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -325,13 +336,7 @@ TEST_CASE("point counts from the command line replace the training section's, no
 }
 
 TEST_CASE("boundary integrals: measures, normals and hard boundary data integrate exactly", "[solver]") {
-  auto p = problem_from(R"yaml(
-geometry:
-  difference:
-    - rectangle: {min: [0, 0], max: [1, 1], boundary: outer}
-    - disk: {center: [0.5, 0.5], radius: 0.2, boundary: hole}
-pde: {name: poisson, source: 1}
-conditions:
+  auto p = problem_from(square_with_hole + R"yaml(
   - {type: dirichlet, value: "x^2", hard: true}
 training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64}
 output:
@@ -368,14 +373,7 @@ TEST_CASE("boundary integrals see the normal derivative of a hard output (one-si
                                        "  - {type: dirichlet, on: outer, value: 0, hard: true}\n"}) {
     for (const char* dtype : {"float64", "float32"}) {
       INFO(conditions << dtype);
-      auto p = problem_from(R"yaml(
-geometry:
-  difference:
-    - rectangle: {min: [0, 0], max: [1, 1], boundary: outer}
-    - disk: {center: [0.5, 0.5], radius: 0.2, boundary: hole}
-pde: {name: poisson, source: 1}
-conditions:
-)yaml" + conditions + R"yaml(
+      auto p = problem_from(square_with_hole + conditions + R"yaml(
 training: {phases: [{steps: 1}], interior_points: 64}
 output:
   integrals:
