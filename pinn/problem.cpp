@@ -263,19 +263,23 @@ void check_hard_conditions(const Section& root, const Problem& p) {
   }
 }
 
+// The geometry under `key` of `s`; a mistake the geometry layer finds points at that key's line.
+geometry::GeometryPtr geometry_at(const Section& s, const std::string& key) {
+  try {
+    return geometry::geometry_from_config(s.child(key));
+  } catch (const geometry::GeometryError& e) {
+    auto [line, column] = s.location_of(key);
+    throw ConfigError(s.file(), line, column, e.what());
+  }
+}
+
 // One `training.refine` item: {region: <geometry>, points: N}. The region is any spatial shape of the geometry
 // section's kinds; its points are drawn where it meets the domain (over the whole time interval when there is one).
 RefineSpec parse_refine(const Section& item, const Problem& p) {
   RefineSpec r;
   r.points = item.get<int64_t>("points");
   if (r.points <= 0) item.fail_at("points", "`points` must be positive");
-  geometry::GeometryPtr region;
-  try {
-    region = geometry::geometry_from_config(item.child("region"));
-  } catch (const geometry::GeometryError& e) {
-    auto [line, column] = item.location_of("region");
-    throw ConfigError(p.file, line, column, e.what());
-  }
+  auto region = geometry_at(item, "region");
   if (region->dim() != p.space->dim())
     item.fail_at("region", "the region has " + std::to_string(region->dim()) + " dimensions but the geometry has " +
                                std::to_string(p.space->dim()));
@@ -319,12 +323,7 @@ Problem Problem::from_section(const Section& root) {
   root.get<std::string>("description", "");
 
   // 1. Geometry and time.
-  try {
-    p.space = geometry::geometry_from_config(root.child("geometry"));
-  } catch (const geometry::GeometryError& e) {
-    auto [line, column] = root.location_of("geometry");
-    throw ConfigError(p.file, line, column, e.what());
-  }
+  p.space = geometry_at(root, "geometry");
   p.domain = p.space;
   if (root.has("time")) {
     auto t = root.get<std::vector<double>>("time");
