@@ -135,10 +135,7 @@ void Solver::prepare_integrals() {
     // ~ |f| near a piece, and its gradient there is 0 or of either sign, by rounding). On the boundary itself the
     // N grad(phi) part of the output's gradient would be lost, e.g. the wall shear of a no-slip wall in a drag
     // integral. The shift changes a smooth integrand by O(1e-6) relative.
-    const auto box = p.domain->bounding_box();
-    double diagonal = 0;
-    for (std::size_t j = 0; j < box.lower.size(); ++j) diagonal += std::pow(box.upper[j] - box.lower[j], 2);
-    const double inset = 1e-6 * std::sqrt(diagonal);
+    const double inset = 1e-6 * p.domain->diameter();
     q.x = (all.points.index({selected}) - inset * all.normals.index({selected})).to(runtime_.options());
     q.normals = normal_components(p, all.normals.index({selected}).to(runtime_.options()));
     q.weight = p.domain->boundary_measure() / static_cast<double>(total);
