@@ -434,6 +434,24 @@ Problem Problem::from_section(const Section& root) {
     }
     p.network.fourier_features = net->get<int64_t>("fourier_features", 0);
     p.network.fourier_sigma = net->get<double>("fourier_sigma", 1.0);
+    if (auto box = net->optional_child("input_box")) {
+      p.network.input_lower = box->get<std::vector<double>>("min");
+      p.network.input_upper = box->get<std::vector<double>>("max");
+      for (const auto* key : {"min", "max"}) {
+        const auto& v = std::string(key) == "min" ? p.network.input_lower : p.network.input_upper;
+        if (static_cast<int64_t>(v.size()) != p.num_inputs())
+          box->fail_at(key, "needs one value per input (" + std::to_string(p.num_inputs()) + ": " +
+                                join(p.symbols.inputs) + ")");
+      }
+      for (std::size_t i = 0; i < p.network.input_lower.size(); ++i)
+        if (!(p.network.input_lower[i] < p.network.input_upper[i]))
+          box->fail_at("max", "max must exceed min on every input ('" + p.symbols.inputs[i] + "' does not)");
+      for (const auto& c : p.conditions)
+        if (c.hard_periodic())
+          net->fail_at("input_box", "a hard periodic condition takes its period from the domain's bounding box; "
+                                    "drop input_box or make the condition soft");
+      box->finish();
+    }
     net->finish();
   }
 

@@ -57,6 +57,10 @@ struct NetworkSpec {
   Activation activation = Activation::tanh;
   int64_t fourier_features = 0;
   double fourier_sigma = 1.0;
+  // The box of inputs the network maps to [-1, 1] per axis (inputs in problem order, time last); empty: the
+  // domain's bounding box. A box with equal sides centred on a small body keeps its scale where the box's long side
+  // would squeeze it.
+  std::vector<double> input_lower, input_upper;
 };
 
 // Extra interior points where the domain meets a region (e.g. around a body whose boundary layer decides its

@@ -50,7 +50,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
       sampler_(geometry::SamplerOptions().kind(problem_.sampling.sampler).seed(runtime.seed),
                runtime.options().dtype(problem_.sampling.draw_dtype.value_or(runtime.dtype))) {
   const auto& p = problem_;
-  // Network: inputs scaled from the domain's bounding box to [-1, 1].
+  // Network: inputs scaled from the domain's bounding box (or the file's input_box) to [-1, 1].
   std::vector<int64_t> widths{p.num_inputs()};
   widths.insert(widths.end(), p.network.hidden.begin(), p.network.hidden.end());
   widths.push_back(p.num_outputs());
@@ -59,8 +59,8 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   for (const auto& c : p.conditions)
     if (c.hard_periodic()) periodic.push_back(c.axis);
   net_ = FieldNetwork(FieldNetworkOptions(MLPOptions(widths).activation(p.network.activation))
-                          .input_lower(box.lower)
-                          .input_upper(box.upper)
+                          .input_lower(p.network.input_lower.empty() ? box.lower : p.network.input_lower)
+                          .input_upper(p.network.input_upper.empty() ? box.upper : p.network.input_upper)
                           .fourier_features(p.network.fourier_features)
                           .fourier_sigma(p.network.fourier_sigma)
                           .periodic_inputs(periodic));

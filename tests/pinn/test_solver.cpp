@@ -299,6 +299,32 @@ TEST_CASE("refine regions add interior points where the region meets the domain"
                       Catch::Contains("test.yaml:9:") && Catch::Contains("dimensions"));
 }
 
+TEST_CASE("network.input_box sets the box the inputs are scaled from", "[solver]") {
+  const std::string base = "geometry: {rectangle: {min: [0, 0], max: [22, 4]}}\npde: {name: poisson, source: 1}\n"
+                           "conditions: [{type: dirichlet, value: 0}]\n";
+  auto scaled = [](const pinn::Problem& problem) {
+    pinn::Solver solver(problem, runtime64());
+    auto net = solver.network();
+    return (torch::tensor({{2.0, 2.0}, {6.0, 6.0}}, torch::kFloat64) - net->input_shift) * net->input_scale;
+  };
+  // By default the domain's bounding box maps to [-1, 1]^2.
+  auto plain = scaled(problem_from(base));
+  REQUIRE(torch::allclose(plain, torch::tensor({{2.0 / 11 - 1, 0.0}, {6.0 / 11 - 1, 2.0}}, torch::kFloat64)));
+  // A square box centred on (2, 2): (x - 2) / 4 on both axes.
+  auto boxed = scaled(problem_from(base + "network: {hidden: [8], input_box: {min: [-2, -2], max: [6, 6]}}\n"));
+  REQUIRE(torch::allclose(boxed, torch::tensor({{0.0, 0.0}, {1.0, 1.0}}, torch::kFloat64)));
+  // Mistakes point at the key.
+  REQUIRE_THAT(problem_error(base + "network: {input_box: {min: [0], max: [1, 1]}}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("one value per input") && Catch::Contains("x, y"));
+  REQUIRE_THAT(problem_error(base + "network: {input_box: {min: [0, 1], max: [1, 1]}}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("'y' does not"));
+  REQUIRE_THAT(problem_error(base + "network: {input_box: {min: [0, 0]}}\n"), Catch::Contains("max"));
+  REQUIRE_THAT(problem_error("geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson, source: 1}\n"
+                             "conditions: [{type: periodic, axis: x, hard: true}, {type: dirichlet, on: [y_min, y_max], "
+                             "value: 0}]\nnetwork: {input_box: {min: [0, 0], max: [2, 2]}}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("period"));
+}
+
 TEST_CASE("a float64 solver drawing in float32 trains on the float32 solver's points", "[solver]") {
   auto problem = problem_from("geometry: {disk: {center: [0, 0], radius: 1}}\npde: {name: poisson, source: 1}\n"
                               "conditions: [{type: dirichlet, value: 0}]\ntraining: {interior_points: 64}\n");
