@@ -50,12 +50,14 @@ ConditionKind parse_kind(const Section& s) {
       {"dirichlet", ConditionKind::dirichlet}, {"neumann", ConditionKind::neumann},
       {"robin", ConditionKind::robin},         {"residual", ConditionKind::residual},
       {"initial", ConditionKind::initial},     {"initial_rate", ConditionKind::initial_rate},
-      {"point", ConditionKind::point},         {"periodic", ConditionKind::periodic}};
+      {"point", ConditionKind::point},         {"periodic", ConditionKind::periodic},
+      {"flux", ConditionKind::flux}};
   const auto type = s.get<std::string>("type");
   auto it = kinds.find(type);
   if (it == kinds.end())
     s.fail_at("type", "unknown condition type '" + type +
-                          "'; expected dirichlet, neumann, robin, residual, initial, initial_rate, point or periodic");
+                          "'; expected dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic "
+                          "or flux");
   return it->second;
 }
 
@@ -111,7 +113,7 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
 
   // The constrained output.
   std::string output = p.symbols.outputs.front();
-  if (c.kind != ConditionKind::residual && c.kind != ConditionKind::periodic) {
+  if (c.kind != ConditionKind::residual && c.kind != ConditionKind::periodic && c.kind != ConditionKind::flux) {
     output = s.get<std::string>("output", p.num_outputs() == 1 ? p.symbols.outputs.front() : std::string());
     if (output.empty()) s.fail("this problem has several outputs: say which one with `output:`");
     c.output = p.output_index(output);
@@ -156,6 +158,32 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
     case ConditionKind::residual:
       c.residual = parse_key(s, "expression", p.symbols);
       break;
+    case ConditionKind::flux: {
+      // The integral of `expression` over cross-sections x_axis = c equals `value`, e.g. the mass flow through a
+      // channel (PhysicsNeMo's integral continuity planes).
+      const auto axis = s.get<std::string>("across");
+      const auto spatial = p.space->dim();
+      auto it = std::find(p.symbols.inputs.begin(), p.symbols.inputs.begin() + spatial, axis);
+      if (it == p.symbols.inputs.begin() + spatial)
+        s.fail_at("across", "'" + axis + "' is not a spatial input; the cross-sections are perpendicular to one of " +
+                                join(std::vector<std::string>(p.symbols.inputs.begin(),
+                                                              p.symbols.inputs.begin() + spatial)));
+      c.axis = it - p.symbols.inputs.begin();
+      if (spatial < 2) s.fail_at("across", "a flux through cross-sections needs at least two spatial dimensions");
+      c.residual = parse_key(s, "expression", p.symbols);
+      c.value = parse_key(s, "value", p.symbols);
+      const auto box = p.space->bounding_box();
+      auto range = s.get<std::vector<double>>("range", {box.lower[c.axis], box.upper[c.axis]});
+      if (range.size() != 2 || !(range[0] <= range[1]) || range[0] < box.lower[c.axis] ||
+          range[1] > box.upper[c.axis])
+        s.fail_at("range", "range must be [low, high] within the domain's extent along '" + axis + "' (" +
+                               format_number(box.lower[c.axis]) + " to " + format_number(box.upper[c.axis]) + ")");
+      c.range_lower = range[0];
+      c.range_upper = range[1];
+      c.planes = s.get<int64_t>("planes", 16);
+      if (c.planes <= 0) s.fail_at("planes", "planes must be positive");
+      break;
+    }
     case ConditionKind::periodic: {
       const auto axis = s.get<std::string>("axis");
       auto it = std::find(p.symbols.inputs.begin(), p.symbols.inputs.end(), axis);
@@ -185,12 +213,14 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
     }
     c.at = torch::tensor(flat, torch::kFloat64).reshape({static_cast<int64_t>(rows.size()), p.num_inputs()});
   }
-  c.default_points = !s.has("points");
-  c.points = s.get<int64_t>("points", initial ? p.sampling.initial_points : p.sampling.boundary_points);
+  const bool flux = c.kind == ConditionKind::flux;  // `points` per cross-section, not from the training section
+  c.default_points = !s.has("points") && !flux;
+  c.points = s.get<int64_t>("points", flux ? 256 : initial ? p.sampling.initial_points : p.sampling.boundary_points);
   if (c.points <= 0) s.fail_at("points", "points must be positive");
   static const char* kind_names[] = {"dirichlet", "neumann", "robin", "residual", "initial", "initial_rate",
-                                     "point", "periodic"};
-  c.name = s.get<std::string>("name", std::string(kind_names[static_cast<int>(c.kind)]) + "_" + u +
+                                     "point", "periodic", "flux"};
+  c.name = s.get<std::string>("name", std::string(kind_names[static_cast<int>(c.kind)]) + "_" +
+                                          (flux ? p.symbols.inputs[c.axis] : u) +
                                           (c.where.empty() ? "" : "_" + c.where) + "_" + std::to_string(index));
   s.finish();
   p.conditions.push_back(std::move(c));

@@ -22,7 +22,7 @@
 
 namespace physis::pinn {
 
-enum class ConditionKind { dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic };
+enum class ConditionKind { dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic, flux };
 
 struct Condition {
   std::string name;       // loss-term name, e.g. "dirichlet_u_outer"
@@ -39,6 +39,11 @@ struct Condition {
   torch::Tensor at;                     // point constraints: [P, d]
   int64_t axis = 0;                     // periodic: the periodic input
   std::vector<Expression> periodic_terms;  // periodic: quantities equal on both sides (u, u_x, ...)
+  // flux: the integral of `residual` (the integrand) over cross-sections perpendicular to `axis`, at `planes`
+  // positions drawn in [range_lower, range_upper] (and a time each for transient problems), each with `points`
+  // points, must equal `value` (its mean over the cross-section's points inside the domain).
+  int64_t planes = 0;
+  double range_lower = 0, range_upper = 0;
 
   // Conditions on boundary points (selected by `on`/`where`) and on the initial slice.
   bool on_boundary() const {

@@ -252,6 +252,9 @@ void Solver::sample() {
         b.x_other.select(1, axis).fill_(hi);
         break;
       }
+      case ConditionKind::flux:
+        sample_cross_sections(c, b);
+        break;
       default: {
         auto bp = geometry::sample_boundary_where(*p.domain, c.points, sampler_, c.selector);
         b.x = bp.points.to(runtime_.options());
@@ -259,6 +262,47 @@ void Solver::sample() {
       }
     }
   }
+}
+
+// Cross-sections x_axis = const at `planes` positions drawn in the condition's range (each at a time drawn in the
+// interval, for transient problems), with `points` points each over the bounding box's other spatial axes: stratified
+// along the first of them (one point in each of `points` equal slices), uniform along the rest. The points outside the
+// domain (in a hole, beyond a curved wall) are dropped; each kept point carries the measure of one slice cell.
+void Solver::sample_cross_sections(const Condition& c, ConditionBatch& b) {
+  const auto& p = problem_;
+  const auto box = p.domain->bounding_box();
+  const int64_t dim = p.space->dim(), inputs = p.num_inputs(), planes = c.planes, per_plane = c.points;
+  auto where = sampler_.uniform(planes, inputs - dim + 1);  // position (and time) of each cross-section
+  auto spread = sampler_.uniform(planes * per_plane, dim - 1);
+  auto slice = torch::arange(per_plane, spread.options()).repeat({planes});
+  std::vector<torch::Tensor> columns;
+  double measure = 1.0 / per_plane;
+  for (int64_t j = 0, k = 0; j < inputs; ++j) {
+    torch::Tensor unit;  // the coordinate in [0, 1]
+    double lower = box.lower[j], upper = box.upper[j];
+    if (j == c.axis) {
+      unit = where.select(1, 0).repeat_interleave(per_plane);
+      lower = c.range_lower;
+      upper = c.range_upper;
+    } else if (j >= dim) {
+      unit = where.select(1, 1).repeat_interleave(per_plane);
+    } else {
+      unit = k == 0 ? (slice + spread.select(1, k)) / per_plane : spread.select(1, k);
+      measure *= upper - lower;
+      ++k;
+    }
+    columns.push_back(lower + (upper - lower) * unit);
+  }
+  auto x = torch::stack(columns, 1);
+  auto keep = p.domain->inside(x).nonzero().select(1, 0);
+  b.x = x.index_select(0, keep).to(runtime_.options());
+  b.plane = torch::div(keep, per_plane, "floor").to(runtime_.device);
+  b.measure = measure;
+  // The prescribed flux of each cross-section: the value's mean over its points (0 for one wholly outside).
+  auto value = evaluate_on_points(*c.value, b.x).reshape({-1}).expand({b.x.size(0)}).detach();
+  auto zeros = torch::zeros({planes}, b.x.options());
+  auto count = zeros.index_add(0, b.plane, torch::ones_like(value));
+  b.target = zeros.index_add(0, b.plane, value) / count.clamp_min(1);
 }
 
 LossTerms Solver::loss(int64_t step) {
@@ -284,6 +328,10 @@ LossTerms Solver::loss(int64_t step) {
         auto term = sum_of_squares_mean(a[k] - z[k]);
         value = value.defined() ? value + term : term;
       }
+    } else if (c.kind == ConditionKind::flux) {
+      auto f = b.evaluator->evaluate(net_, b.x, b.extras).front().reshape({-1}).expand({b.x.size(0)});
+      auto flux = torch::zeros({c.planes}, f.options()).index_add(0, b.plane, f) * b.measure;
+      value = sum_of_squares_mean(flux - b.target);
     } else {
       value = sum_of_squares_mean(b.evaluator->evaluate(net_, b.x, b.extras).front());
     }

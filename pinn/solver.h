@@ -55,6 +55,9 @@ class Solver {
     torch::Tensor x, x_other;                       // points; periodic: the matching points on the far side
     std::map<std::string, torch::Tensor> extras;    // normals n_x, ...
     std::unique_ptr<ResidualEvaluator> evaluator;
+    // flux: the cross-section of each point, the prescribed flux of each cross-section, the measure of one point
+    torch::Tensor plane, target;
+    double measure = 0;
   };
   // An integral's quadrature: points on its selection, their normals, and the weight of each (measure / count).
   struct IntegralQuadrature {
@@ -67,6 +70,7 @@ class Solver {
   void prepare_integrals();
   Metrics integrals();
   void sample();
+  void sample_cross_sections(const Condition& c, ConditionBatch& b);
   void load_reference();
   std::vector<double> output_times() const;
   torch::Tensor output_points(const EvaluationGrid& grid) const;

@@ -99,6 +99,76 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 32, initi
   }
 }
 
+TEST_CASE("a flux condition integrates over cross-sections, around holes and over time", "[solver]") {
+  // u = x y^2 on the unit square minus a disk of radius 0.2 at (0.5, 0.5). Through x = c the flux of u is c/3 where
+  // the section misses the hole; through x = 0.5 it is 0.5 (0.3^3 + 1 - 0.7^3) / 3 (the hole spans 0.3 < y < 0.7).
+  // Through y = c (missing the hole) the flux of u_y = 2 x y is c.
+  auto p = problem_from(square_with_hole + R"yaml(
+  - {type: dirichlet, value: 0}
+  - {type: flux, across: x, expression: "u", value: "x/3", range: [0, 0.25], planes: 8, points: 512, name: left}
+  - {type: flux, across: x, expression: "u", value: "0.5*(0.3^3 + 1 - 0.7^3)/3", range: [0.5, 0.5], planes: 3,
+     points: 2000, name: middle}
+  - {type: flux, across: x, expression: "u", value: "0.5/3", range: [0.5, 0.5], name: hole_ignored}
+  - {type: flux, across: y, expression: "u_y", value: "y", range: [0, 0.25], name: slope}
+  - {type: flux, across: y, expression: "u_y", value: "0.5", range: [0, 0.25], name: wrong}
+training: {interior_points: 16, boundary_points: 16}
+)yaml");
+  pinn::Solver solver(p, runtime64());
+  impose(solver, [](const torch::Tensor& x) { return (x.select(1, 0) * x.select(1, 1).square()).unsqueeze(1); });
+  auto terms = solver.loss(0);
+  REQUIRE(term(terms, "left") < 1e-7);
+  REQUIRE(term(terms, "middle") < 1e-7);
+  // The hole's share of the flux, int over 0.3 < y < 0.7 of 0.5 y^2, squared.
+  REQUIRE(term(terms, "hole_ignored") == Approx(std::pow(0.5 * (std::pow(0.7, 3) - std::pow(0.3, 3)) / 3, 2)).epsilon(1e-2));
+  REQUIRE(term(terms, "slope") < 1e-7);
+  REQUIRE(term(terms, "wrong") > 0.1);  // (c - 0.5)^2 for c in [0, 0.25]
+
+  // Transient: u = t x on the unit square, through y = c the flux is t/2 whatever c.
+  auto heat = problem_from(R"yaml(
+geometry: {rectangle: {min: [0, 0], max: [1, 1]}}
+time: [0, 2]
+pde: {name: heat, alpha: 1}
+conditions:
+  - {type: dirichlet, value: 0}
+  - {type: initial, value: 0}
+  - {type: flux, across: y, expression: u, value: "t/2", name: right}
+  - {type: flux, across: y, expression: u, value: "0.5", name: wrong}
+training: {interior_points: 16, boundary_points: 16, initial_points: 16}
+)yaml");
+  pinn::Solver transient(heat, runtime64());
+  impose(transient, [](const torch::Tensor& x) { return (x.select(1, 2) * x.select(1, 0)).unsqueeze(1); });
+  terms = transient.loss(0);
+  REQUIRE(term(terms, "right") < 1e-7);  // stratified quadrature of a linear integrand: error O(points^-1.5)
+  REQUIRE(term(terms, "wrong") > 1e-2);  // the times differ from 1 (mean square of (t - 1)/2 is 1/12)
+
+  // The term trains the network: it has a gradient.
+  pinn::Solver fresh(heat, runtime64());
+  auto net = fresh.network();
+  terms = fresh.loss(0);
+  net->zero_grad();
+  for (const auto& [name, value] : terms)
+    if (name == "wrong") value.backward();
+  double norm = 0;
+  for (const auto& q : net->parameters())
+    if (q.grad().defined()) norm += q.grad().square().sum().item<double>();
+  REQUIRE(norm > 0);
+  REQUIRE(std::isfinite(norm));
+
+  // Mistakes point at the key.
+  const std::string head = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\ntime: [0, 1]\npde: {name: heat}\n"
+                           "conditions:\n";
+  REQUIRE_THAT(problem_error(head + "  - {type: flux, across: t, expression: u, value: 1}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("not a spatial input") && Catch::Contains("x, y"));
+  REQUIRE_THAT(problem_error(head + "  - {type: flux, across: x, expression: u, value: 1, range: [0.5, 2]}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("within the domain's extent"));
+  REQUIRE_THAT(problem_error(head + "  - {type: flux, across: x, expression: u, value: 1, planes: 0}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("planes must be positive"));
+  REQUIRE_THAT(problem_error(head + "  - {type: flux, across: x, value: 1}\n"), Catch::Contains("expression"));
+  REQUIRE_THAT(problem_error("geometry: {interval: {min: 0, max: 1}}\npde: {name: poisson}\nconditions:\n"
+                             "  - {type: flux, across: x, expression: u, value: 1}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("two spatial dimensions"));
+}
+
 TEST_CASE("hard Dirichlet and initial conditions hold exactly on sampled points", "[solver]") {
   auto p = problem_from(R"yaml(
 geometry:
