@@ -10,6 +10,9 @@ The coefficients are C = coefficient * F, F the force of the fluid on the cylind
 problem, 2 for the one scaled by D and U_mean). Where this differs from the wall integral, the network's values at
 the wall disagree with its field a grid cell or two away: a thin layer that the collocation points do not watch.
 This is a rough check (the grid spacing limits it), not a drag evaluation to quote against the reference.
+It also prints the mass flow through cross-sections x = const as a fraction of the inflow (trapezoid rule on the
+grid): an incompressible flow carries the same flow through every section, so a falling fraction shows mass lost
+inside the channel (e.g. in thin layers along the walls) that the pointwise continuity residual lets pass.
 
   bench/dfg_near_field.py RESULTS [RESULTS ...]                       dimensional problem
   bench/dfg_near_field.py --scale 10 --nu 0.05 --coefficient 2 RESULTS  problem scaled by D = 0.1, U_mean = 0.2
@@ -75,6 +78,13 @@ def main():
         print(f"{folder}: C_D from the near field {a.coefficient * (pressure + viscous):.3f} "
               f"(pressure {a.coefficient * pressure:.3f}, viscous {a.coefficient * viscous:.3f}); "
               f"p(front) - p(back) {dp:.4g}")
+        u = np.nan_to_num(fields["u"])  # zero inside the cylinder, as on its wall
+        inflow = np.trapezoid(u[:, 0], ys)
+        sections = []
+        for x in (0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 1.5, 2.2):
+            k = np.argmin(np.abs(xs - x * a.scale))
+            sections.append(f"{xs[k]:.3g}: {np.trapezoid(u[:, k], ys) / inflow:.3f}")
+        print(f"  mass flow / inflow at x = " + ", ".join(sections))
 
 
 if __name__ == "__main__":
