@@ -1,7 +1,6 @@
 // Small text helpers shared by the parsers and error messages of every layer.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -27,13 +26,6 @@ inline std::string trim(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
   return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// A number as a person would write it: 22, 0.5, 1e-06 (printf's %g).
-inline std::string format_number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
 }
 
 }  // namespace physis

@@ -4,6 +4,7 @@
 #include "core/strings.h"
 
 #include "core/config.h"
+#include "core/csv.h"
 #include "geometry/csg.h"
 #include "geometry/error.h"
 #include "geometry/factory.h"
@@ -465,14 +466,15 @@ Problem Problem::from_section(const Section& root) {
     p.network.fourier_features = net->get<int64_t>("fourier_features", 0);
     p.network.fourier_sigma = net->get<double>("fourier_sigma", 1.0);
     if (auto box = net->optional_child("input_box")) {
-      p.network.input_lower = box->get<std::vector<double>>("min");
-      p.network.input_upper = box->get<std::vector<double>>("max");
-      for (const auto* key : {"min", "max"}) {
-        const auto& v = std::string(key) == "min" ? p.network.input_lower : p.network.input_upper;
+      auto corner = [&](const std::string& key) {
+        auto v = box->get<std::vector<double>>(key);
         if (static_cast<int64_t>(v.size()) != p.num_inputs())
           box->fail_at(key, "needs one value per input (" + std::to_string(p.num_inputs()) + ": " +
                                 join(p.symbols.inputs) + ")");
-      }
+        return v;
+      };
+      p.network.input_lower = corner("min");
+      p.network.input_upper = corner("max");
       for (std::size_t i = 0; i < p.network.input_lower.size(); ++i)
         if (!(p.network.input_lower[i] < p.network.input_upper[i]))
           box->fail_at("max", "max must exceed min on every input ('" + p.symbols.inputs[i] + "' does not)");

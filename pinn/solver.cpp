@@ -20,6 +20,11 @@ namespace physis::pinn {
 namespace {
 torch::Tensor sum_of_squares_mean(const torch::Tensor& r) { return r.square().mean(); }
 
+// [planes]: the sum of values [N] over the points of each cross-section (plane [N] holds each point's section).
+torch::Tensor sum_per_plane(const torch::Tensor& values, const torch::Tensor& plane, int64_t planes) {
+  return torch::zeros({planes}, values.options()).index_add(0, plane, values);
+}
+
 // Unit normals [N, d] as the expressions' extras n_x, n_y, ...
 std::map<std::string, torch::Tensor> normal_components(const Problem& p, const torch::Tensor& normals) {
   std::map<std::string, torch::Tensor> out;
@@ -300,9 +305,8 @@ void Solver::sample_cross_sections(const Condition& c, ConditionBatch& b) {
   b.measure = measure;
   // The prescribed flux of each cross-section: the value's mean over its points (0 for one wholly outside).
   auto value = evaluate_on_points(*c.value, b.x).reshape({-1}).expand({b.x.size(0)}).detach();
-  auto zeros = torch::zeros({planes}, b.x.options());
-  auto count = zeros.index_add(0, b.plane, torch::ones_like(value));
-  b.target = zeros.index_add(0, b.plane, value) / count.clamp_min(1);
+  const auto count = sum_per_plane(torch::ones_like(value), b.plane, planes);
+  b.target = sum_per_plane(value, b.plane, planes) / count.clamp_min(1);
 }
 
 LossTerms Solver::loss(int64_t step) {
@@ -330,7 +334,7 @@ LossTerms Solver::loss(int64_t step) {
       }
     } else if (c.kind == ConditionKind::flux) {
       auto f = b.evaluator->evaluate(net_, b.x, b.extras).front().reshape({-1}).expand({b.x.size(0)});
-      auto flux = torch::zeros({c.planes}, f.options()).index_add(0, b.plane, f) * b.measure;
+      auto flux = sum_per_plane(f, b.plane, c.planes) * b.measure;
       value = sum_of_squares_mean(flux - b.target);
     } else {
       value = sum_of_squares_mean(b.evaluator->evaluate(net_, b.x, b.extras).front());
