@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <numbers>
 #include <sstream>
 
@@ -70,6 +71,7 @@ PhaseOptions PhaseOptions::from_config(const config::Section& s) {
   p.clip_grad_norm(s.get<double>("clip_grad_norm", p.clip_grad_norm()));
   p.history_size(s.get<int64_t>("history_size", p.history_size()));
   p.iterations_per_call(s.get<int64_t>("iterations_per_call", p.iterations_per_call()));
+  p.restart_on_stall(s.get<bool>("restart_on_stall", p.restart_on_stall()));
   p.dtype(s.get<std::string>("dtype", p.dtype()));
   if (!p.dtype().empty() && p.dtype() != "float32" && p.dtype() != "float64")
     s.fail_at("dtype", "unknown dtype '" + p.dtype() + "': expected float32 or float64");
@@ -185,6 +187,22 @@ void Trainer::ensure_phase(int64_t phase) {
     throw std::invalid_argument("unknown optimizer '" + p.optimizer() + "': expected adam, adamw or lbfgs");
   }
   optimizer_phase_ = phase;
+  lbfgs_call_loss_ = NAN;
+}
+
+void Trainer::restart_lbfgs_if_stalled(int64_t phase, double loss) {
+  const double previous = lbfgs_call_loss_;
+  lbfgs_call_loss_ = loss;
+  if (!options_.phases()[phase].restart_on_stall() || !std::isfinite(previous) || !std::isfinite(loss)) return;
+  // The loss at the start of this call against the start of the last one: a drop of a few units in the last
+  // place of the model's precision is no progress.
+  const auto params = model_->parameters();
+  const bool single = !params.empty() && params.front().scalar_type() != torch::kFloat64;
+  const double eps = single ? std::numeric_limits<float>::epsilon() : std::numeric_limits<double>::epsilon();
+  if (previous - loss > 16 * eps * std::abs(previous)) return;
+  optimizer_.reset();
+  ensure_phase(phase);  // a fresh L-BFGS: empty history, the next call starts with a steepest-descent step
+  ++lbfgs_restarts_;
 }
 
 void Trainer::check_finite(const LossTerms& terms, double loss) {
@@ -225,8 +243,9 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
 
   if (p.optimizer() == "lbfgs") {
     // L-BFGS evaluates the closure several times per call (line search); the loss reported is the first one.
-    auto loss = optimizer_->step(closure);
-    return loss.item<double>();
+    const double loss = optimizer_->step(closure).item<double>();
+    restart_lbfgs_if_stalled(phase, loss);
+    return loss;
   }
   auto loss = closure();
   const double value = loss.item<double>();
@@ -268,6 +287,7 @@ TrainResult Trainer::run(int64_t until) {
   ProgressBar bar(options_.label(), total, step_, parse_progress_mode(options_.progress()), options_.log_every());
   const auto t0 = std::chrono::steady_clock::now();
   const double elapsed_before = elapsed_;
+  const int64_t restarts_before = lbfgs_restarts_;
   double loss = NAN;
   LossTerms terms;
   Metrics metrics;
@@ -327,6 +347,9 @@ TrainResult Trainer::run(int64_t until) {
     bar.update(step_, stats_text());
   }
   bar.finish(stats_text(), step_);
+  if (lbfgs_restarts_ > restarts_before)
+    std::cout << "L-BFGS restarted " << lbfgs_restarts_ - restarts_before << " time(s) after calls that did not lower the loss "
+              << "(restart_on_stall)" << std::endl;
   result.steps = step_;
   result.loss = loss;
   result.seconds = elapsed_ - elapsed_before;
@@ -355,6 +378,7 @@ void Trainer::save_checkpoint(const std::filesystem::path& path) {
     archive.write("optimizer", optimizer_archive);
   }
   archive.write("optimizer_phase", torch::tensor(optimizer_phase_, torch::kInt64));
+  archive.write("lbfgs_call_loss", torch::tensor(lbfgs_call_loss_, torch::kFloat64));
   archive.write("step", torch::tensor(step_, torch::kInt64));
   archive.write("elapsed", torch::tensor(elapsed_, torch::kFloat64));
   {
@@ -436,6 +460,7 @@ void Trainer::load_checkpoint(const std::filesystem::path& path) {
     torch::serialize::InputArchive optimizer_archive;
     archive.read("optimizer", optimizer_archive);
     optimizer_->load(optimizer_archive);
+    if (torch::Tensor t; archive.try_read("lbfgs_call_loss", t)) lbfgs_call_loss_ = t.item<double>();
   }
   auto rng_state = read_scalar("rng_cpu");
   {

@@ -14,6 +14,7 @@
 #include <torch/optim/optimizer.h>
 #include <torch/types.h>
 
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -49,6 +50,11 @@ struct PhaseOptions {
   TORCH_ARG(double, clip_grad_norm) = 0.0;     // 0: no clipping
   TORCH_ARG(int64_t, history_size) = 50;       // lbfgs
   TORCH_ARG(int64_t, iterations_per_call) = 20;  // lbfgs iterations between progress reports
+  // lbfgs: when a call of iterations_per_call iterations ends with the loss it started from (a line search that
+  // finds no decrease leaves LibTorch's L-BFGS repeating the same direction forever), its curvature history is
+  // cleared and it starts again from a steepest-descent step. Also after the loss rises between calls (a
+  // curriculum or resampling changed the objective, so the history describes another function).
+  TORCH_ARG(bool, restart_on_stall) = true;
   // float32 | float64; empty: the run's precision. The trainer refuses a phase whose precision is not the model's:
   // switching needs the caller to convert the model and its data (physis solve does, resuming from the checkpoint).
   TORCH_ARG(std::string, dtype) = "";
@@ -128,6 +134,8 @@ class Trainer {
   static int64_t checkpoint_step(const std::filesystem::path& path);
 
   int64_t step() const { return step_; }
+  // L-BFGS restarts after stalls (restart_on_stall) since this trainer was made.
+  int64_t lbfgs_restarts() const { return lbfgs_restarts_; }
   const TrainerOptions& options() const { return options_; }
   std::filesystem::path checkpoint_path() const;
   std::filesystem::path history_path() const;
@@ -137,6 +145,9 @@ class Trainer {
   int64_t phase_start(int64_t phase) const;
   void ensure_phase(int64_t phase);
   double compute_step(int64_t phase, int64_t local_step, LossTerms& terms);
+  // restart_on_stall: `loss` is where this L-BFGS call started; the optimizer is renewed when it is no lower than
+  // where the last call started.
+  void restart_lbfgs_if_stalled(int64_t phase, double loss);
   void check_finite(const LossTerms& terms, double loss);
   bool parameters_finite() const;
   void write_history(int64_t phase, double lr, double loss, const LossTerms& terms, Metrics metrics);
@@ -148,6 +159,8 @@ class Trainer {
   std::vector<std::shared_ptr<TrainingHook>> hooks_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t optimizer_phase_ = -1;
+  double lbfgs_call_loss_ = NAN;  // the loss the last L-BFGS call started from (restart_on_stall)
+  int64_t lbfgs_restarts_ = 0;     // restarts in this run, reported at its end
   int64_t step_ = 0;
   double elapsed_ = 0.0;  // seconds trained, carried across resumes
   std::vector<std::string> history_columns_;

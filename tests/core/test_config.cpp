@@ -79,7 +79,7 @@ TEST_CASE("missing keys and malformed YAML", "[config]") {
 
 TEST_CASE("trainer options parse phases and reject mistakes with positions", "[config]") {
   auto s = Section::load_string(
-      "phases:\n  - {optimizer: adam, steps: 100, lr: 2.0e-3, schedule: cosine}\n  - {optimizer: lbfgs, steps: 50}\nlog_every: 10\n",
+      "phases:\n  - {optimizer: adam, steps: 100, lr: 2.0e-3, schedule: cosine}\n  - {optimizer: lbfgs, steps: 50, restart_on_stall: false}\nlog_every: 10\n",
       "t.yaml");
   auto t = physis::TrainerOptions::from_config(s);
   s.finish();
@@ -87,6 +87,8 @@ TEST_CASE("trainer options parse phases and reject mistakes with positions", "[c
   REQUIRE(t.phases()[0].lr() == 2e-3);
   REQUIRE(t.phases()[0].lr_at(100) == Approx(0.0).margin(1e-15));
   REQUIRE(t.phases()[1].optimizer() == "lbfgs");
+  REQUIRE(t.phases()[0].restart_on_stall());  // the default
+  REQUIRE_FALSE(t.phases()[1].restart_on_stall());
   REQUIRE(t.total_steps() == 150);
   auto bad = Section::load_string("phases:\n  - {optimizer: sgdd}\n", "t.yaml");
   REQUIRE_THROWS_WITH(physis::TrainerOptions::from_config(bad), Catch::Contains("t.yaml:2:") && Catch::Contains("unknown optimizer 'sgdd'"));

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 using namespace physis;
 namespace fs = std::filesystem;
@@ -251,4 +252,31 @@ TEST_CASE("history CSV has a row per log interval, metrics, and is truncated on 
   u.load_checkpoint(dir / "checkpoint.pt");  // the final checkpoint: step 20, nothing to drop
   REQUIRE(u.step() == 20);
   fs::remove_all(dir);
+}
+
+TEST_CASE("an L-BFGS run whose line search stalls restarts from steepest descent (restart_on_stall)", "[trainer]") {
+  // A float32 fit on fixed points, long enough for the strong-Wolfe line search to run out of precision.
+  auto fit = [](MLP& net) {
+    return [&net](int64_t) {
+      const auto x = torch::linspace(0, 1, 101, torch::kFloat32).unsqueeze(1);
+      return LossTerms{{"fit", (net->forward(x) - torch::sin(3 * x)).square().mean()}};
+    };
+  };
+  constexpr int64_t steps = 3000, call = 20;
+  auto train = [&](bool restart) {
+    Regression r(7, torch::kFloat32);
+    Trainer t(r.net.ptr(), fit(r.net),
+              TrainerOptions().phases({PhaseOptions().optimizer("lbfgs").steps(steps).restart_on_stall(restart)})
+                  .progress("none"));
+    const double before_last = t.run(steps - call).loss;  // where the second-to-last call started
+    const double last = t.run().loss;                     // where the last call started
+    return std::tuple{before_last, last, t.lbfgs_restarts()};
+  };
+  const auto [stuck_before, stuck, none] = train(false);
+  REQUIRE(none == 0);
+  REQUIRE(stuck == stuck_before);  // LibTorch's L-BFGS alone: the last calls repeat the same failed line search
+  const auto [before, after, restarts] = train(true);
+  CAPTURE(stuck, after, restarts);
+  REQUIRE(restarts > 0);
+  REQUIRE(after < stuck);
 }
