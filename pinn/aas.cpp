@@ -76,7 +76,7 @@ void AdversarialSampling::update() {
   const auto from_uniform = static_cast<int64_t>(std::llround(options_.uniform() * static_cast<double>(total)));
 
   // 1. proposal points, their density relative to the uniform one, and the residual at them
-  torch::Tensor x, m;
+  torch::Tensor x, m, uniform_inside;
   {
     torch::NoGradGuard no_grad;
     geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 1)), options);
@@ -88,6 +88,7 @@ void AdversarialSampling::update() {
     m = share + (1 - share) * q_old;                                                         // [M]
   }
   auto inside = solver_.problem().domain->inside(x);  // [M] bool
+  uniform_inside = x.narrow(0, 0, from_uniform).index({inside.narrow(0, 0, from_uniform)});
   auto r2 = torch::zeros({x.size(0)}, options);
   if (inside.any().item<bool>()) r2.index_put_({inside}, solver_.residuals(x.index({inside})).square().sum(1));
   const double scale = (r2 / m).mean().item<double>();  // estimate of the integral of r^2 over the unit box
@@ -110,7 +111,20 @@ void AdversarialSampling::update() {
     geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 3)), options);
     points = torch::cat({points, solver_.problem().domain->sample_interior(from_domain, sampler).to(options)});
   }
-  solver_.set_interior(points);
+  solver_.set_interior(points, options_.importance() ? importance_weights(points, uniform_inside) : torch::Tensor());
+}
+
+torch::Tensor AdversarialSampling::importance_weights(const torch::Tensor& points, const torch::Tensor& uniform_inside) {
+  torch::NoGradGuard no_grad;
+  // The flow restricted to the domain, relative to the uniform density there: q / E_{U(D)}[q], the mean taken over
+  // the proposal's uniform points inside the domain (for a box domain it is 1 up to sampling noise; a constant
+  // factor would cancel anyway, but not between the flow's share and the uniform one).
+  auto q = torch::exp(flow_->log_prob(points) + flow_->log_volume());
+  const double mean_q =
+      uniform_inside.size(0) > 0 ? torch::exp(flow_->log_prob(uniform_inside) + flow_->log_volume()).mean().item<double>() : 1.0;
+  auto density = (1 - options_.mix()) * q / mean_q + options_.mix();  // [N], relative to uniform on the domain
+  auto w = 1 / density.clamp_min(1e-12);
+  return (w / w.mean()).unsqueeze(1);
 }
 
 torch::Tensor AdversarialSampling::draw_inside(int64_t n, uint64_t seed) {
@@ -167,7 +181,8 @@ std::shared_ptr<AdaptiveMethod> make_adversarial_sampling(const config::Section&
                      .penalty(read_number(item, "penalty", defaults.penalty(), 0.0, 1e12))
                      .candidates(read_count(item, "candidates", defaults.candidates(), 0))
                      .uniform(read_number(item, "uniform", defaults.uniform(), 0.0, 1.0))
-                     .mix(read_number(item, "mix", defaults.mix(), 0.0, 1.0));
+                     .mix(read_number(item, "mix", defaults.mix(), 0.0, 1.0))
+                     .importance(item.get<bool>("importance", defaults.importance()));
   item.finish();
   return solver ? std::make_shared<AdversarialSampling>(*solver, options) : nullptr;
 }

@@ -255,6 +255,34 @@ TEST_CASE("aas with mix draws that share of the points uniformly and the rest as
   REQUIRE(points(1.0).size(0) == 100);  // all uniform: the flow's draw is empty
 }
 
+TEST_CASE("aas with importance weighs each point by the inverse of the density it was drawn from", "[aas]") {
+  auto problem = peak_problem("{disk: {center: [0.5, 0.5], radius: 0.5}}", "{method: aas}");
+  pinn::Solver solver(problem, runtime64(2));
+  const double mix = 0.3;
+  pinn::AdversarialSampling aas(
+      solver, pinn::AasOptions().every(1).flow_steps(20).couplings(2).hidden(8).lr(0.01).mix(mix).importance(true));
+  aas.before_step(1);
+  const auto x = solver.interior();
+  const auto w = solver.interior_weights();
+  REQUIRE(w.defined());
+  REQUIRE(w.sizes() == torch::IntArrayRef{100, 1});
+  CHECK(w.mean().item<double>() == Approx(1.0).epsilon(1e-12));
+  // The sampling density relative to the uniform one on the disk: (1 - mix) q / E_U[q] + mix, q the flow's density
+  // relative to its box, E_U[q] its mean over the disk by Monte Carlo.
+  auto q = [&](const torch::Tensor& points) { return torch::exp(aas.flow()->log_prob(points) + aas.flow()->log_volume()); };
+  auto probe = uniform_in({0, 0}, {1, 1}, 40000, 5);
+  const double mean_q = q(probe.index({problem.domain->inside(probe)})).mean().item<double>();
+  const auto density = (1 - mix) * q(x) / mean_q + mix;
+  CHECK(density.max().item<double>() > 1.2 * density.min().item<double>());  // the flow is not uniform: a real test
+  const auto product = w.squeeze(1) * density;  // constant when w is proportional to 1 / density
+  CHECK((product.max() / product.min()).item<double>() < 1.05);
+  // Off by default, and a plain AAS update leaves the weights at 1.
+  pinn::Solver plain(problem, runtime64(2));
+  pinn::AdversarialSampling(plain, pinn::AasOptions().every(1).flow_steps(20).couplings(2).hidden(8).lr(0.01).mix(mix))
+      .before_step(1);
+  CHECK_FALSE(plain.interior_weights().defined());
+}
+
 TEST_CASE("resume from a checkpoint continues aas exactly", "[aas]") {
   auto problem = peak_problem("{rectangle: {min: [0, 0], max: [1, 1]}}",
                               "{method: aas, every: 20, flow_steps: 5, couplings: 2, hidden: 8}",
