@@ -72,6 +72,8 @@ PhaseOptions PhaseOptions::from_config(const config::Section& s) {
   p.history_size(s.get<int64_t>("history_size", p.history_size()));
   p.iterations_per_call(s.get<int64_t>("iterations_per_call", p.iterations_per_call()));
   p.restart_on_stall(s.get<bool>("restart_on_stall", p.restart_on_stall()));
+  p.restart_every(s.get<int64_t>("restart_every", p.restart_every()));
+  if (p.restart_every() < 0) s.fail_at("restart_every", "restart_every must be >= 0 (0: never)");
   p.dtype(s.get<std::string>("dtype", p.dtype()));
   if (!p.dtype().empty() && p.dtype() != "float32" && p.dtype() != "float64")
     s.fail_at("dtype", "unknown dtype '" + p.dtype() + "': expected float32 or float64");
@@ -242,6 +244,14 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
   };
 
   if (p.optimizer() == "lbfgs") {
+    // The calls start at local steps 0, k, 2k, ... (k = iterations_per_call): restart when one crosses a multiple
+    // of restart_every. Stateless, so that a resumed run restarts where an uninterrupted one does.
+    const int64_t every = p.restart_every(), k = p.iterations_per_call();
+    if (every > 0 && local_step > 0 && local_step / every != (local_step - k) / every) {
+      optimizer_.reset();
+      ensure_phase(phase);
+      ++lbfgs_scheduled_restarts_;
+    }
     // L-BFGS evaluates the closure several times per call (line search); the loss reported is the first one.
     const double loss = optimizer_->step(closure).item<double>();
     restart_lbfgs_if_stalled(phase, loss);
@@ -287,7 +297,7 @@ TrainResult Trainer::run(int64_t until) {
   ProgressBar bar(options_.label(), total, step_, parse_progress_mode(options_.progress()), options_.log_every());
   const auto t0 = std::chrono::steady_clock::now();
   const double elapsed_before = elapsed_;
-  const int64_t restarts_before = lbfgs_restarts_;
+  const int64_t restarts_before = lbfgs_restarts_, scheduled_before = lbfgs_scheduled_restarts_;
   double loss = NAN;
   LossTerms terms;
   Metrics metrics;
@@ -350,6 +360,9 @@ TrainResult Trainer::run(int64_t until) {
   if (lbfgs_restarts_ > restarts_before)
     std::cout << "L-BFGS restarted " << lbfgs_restarts_ - restarts_before << " time(s) after calls that did not lower the loss "
               << "(restart_on_stall)" << std::endl;
+  if (lbfgs_scheduled_restarts_ > scheduled_before)
+    std::cout << "L-BFGS restarted " << lbfgs_scheduled_restarts_ - scheduled_before << " time(s) on schedule (restart_every)"
+              << std::endl;
   result.steps = step_;
   result.loss = loss;
   result.seconds = elapsed_ - elapsed_before;

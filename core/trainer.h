@@ -55,6 +55,8 @@ struct PhaseOptions {
   // cleared and it starts again from a steepest-descent step. Also after the loss rises between calls (a
   // curriculum or resampling changed the objective, so the history describes another function).
   TORCH_ARG(bool, restart_on_stall) = true;
+  // lbfgs: clear the history every N iterations as well (0: never), e.g. to match a curriculum's refits.
+  TORCH_ARG(int64_t, restart_every) = 0;
   // float32 | float64; empty: the run's precision. The trainer refuses a phase whose precision is not the model's:
   // switching needs the caller to convert the model and its data (physis solve does, resuming from the checkpoint).
   TORCH_ARG(std::string, dtype) = "";
@@ -136,6 +138,8 @@ class Trainer {
   int64_t step() const { return step_; }
   // L-BFGS restarts after stalls (restart_on_stall) since this trainer was made.
   int64_t lbfgs_restarts() const { return lbfgs_restarts_; }
+  // L-BFGS restarts by restart_every since this trainer was made.
+  int64_t lbfgs_scheduled_restarts() const { return lbfgs_scheduled_restarts_; }
   const TrainerOptions& options() const { return options_; }
   std::filesystem::path checkpoint_path() const;
   std::filesystem::path history_path() const;
@@ -160,7 +164,8 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   int64_t optimizer_phase_ = -1;
   double lbfgs_call_loss_ = NAN;  // the loss the last L-BFGS call started from (restart_on_stall)
-  int64_t lbfgs_restarts_ = 0;     // restarts in this run, reported at its end
+  int64_t lbfgs_restarts_ = 0;     // restarts after stalls, reported at the end of each run
+  int64_t lbfgs_scheduled_restarts_ = 0;  // restarts by restart_every
   int64_t step_ = 0;
   double elapsed_ = 0.0;  // seconds trained, carried across resumes
   std::vector<std::string> history_columns_;

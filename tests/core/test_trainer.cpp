@@ -55,8 +55,10 @@ TEST_CASE("resume continues exactly where training stopped", "[trainer]") {
   const auto phases = GENERATE(
       std::vector<PhaseOptions>{PhaseOptions().optimizer("adam").steps(40).lr(1e-2).schedule("cosine")},
       std::vector<PhaseOptions>{PhaseOptions().optimizer("adamw").steps(20).lr(1e-2),
-                                PhaseOptions().optimizer("lbfgs").steps(20).iterations_per_call(5)});
-  const int64_t split = phases.size() == 1 ? 17 : 30;  // inside the first phase / inside the L-BFGS phase
+                                PhaseOptions().optimizer("lbfgs").steps(20).iterations_per_call(5)},
+      std::vector<PhaseOptions>{PhaseOptions().optimizer("adamw").steps(20).lr(1e-2),
+                                PhaseOptions().optimizer("lbfgs").steps(40).iterations_per_call(5).restart_every(10)});
+  const int64_t split = phases.size() == 1 ? 17 : 35;  // inside the first phase / inside the L-BFGS phase
   auto dir = fresh_dir("resume");
 
   torch::manual_seed(123);
@@ -80,6 +82,10 @@ TEST_CASE("resume continues exactly where training stopped", "[trainer]") {
 
   REQUIRE(rest.steps == full.steps);
   REQUIRE(rest.loss == full.loss);  // bit-for-bit: same optimizer state, same random draws
+  if (phases.back().restart_every() > 0) {
+    REQUIRE(a.lbfgs_scheduled_restarts() == 3);  // at L-BFGS steps 10, 20 and 30
+    REQUIRE(b.lbfgs_scheduled_restarts() + c.lbfgs_scheduled_restarts() == 3);
+  }
   REQUIRE(weights_checksum(second.net) == weights_checksum(straight.net));
   fs::remove_all(dir);
 }
