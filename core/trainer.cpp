@@ -196,12 +196,13 @@ void Trainer::restart_lbfgs_if_stalled(int64_t phase, double loss) {
   const double previous = lbfgs_call_loss_;
   lbfgs_call_loss_ = loss;
   if (!options_.phases()[phase].restart_on_stall() || !std::isfinite(previous) || !std::isfinite(loss)) return;
-  // The loss at the start of this call against the start of the last one: a drop of a few units in the last
-  // place of the model's precision is no progress.
+  // The loss at the start of this call against the start of the last one: a change of a few units in the last
+  // place of the model's precision is no progress. A rise is not a stall: an adaptive method changed the objective
+  // (a curriculum's new weights), and the history still carries useful curvature.
   const auto params = model_->parameters();
   const bool single = !params.empty() && params.front().scalar_type() != torch::kFloat64;
   const double eps = single ? std::numeric_limits<float>::epsilon() : std::numeric_limits<double>::epsilon();
-  if (previous - loss > 16 * eps * std::abs(previous)) return;
+  if (std::abs(previous - loss) > 16 * eps * std::abs(previous)) return;
   optimizer_.reset();
   ensure_phase(phase);  // a fresh L-BFGS: empty history, the next call starts with a steepest-descent step
   ++lbfgs_restarts_;

@@ -52,10 +52,10 @@ struct PhaseOptions {
   TORCH_ARG(int64_t, iterations_per_call) = 20;  // lbfgs iterations between progress reports
   // lbfgs: when a call of iterations_per_call iterations ends with the loss it started from (a line search that
   // finds no decrease leaves LibTorch's L-BFGS repeating the same direction forever), its curvature history is
-  // cleared and it starts again from a steepest-descent step. Also after the loss rises between calls (a
-  // curriculum or resampling changed the objective, so the history describes another function).
+  // cleared and it starts again from a steepest-descent step.
   TORCH_ARG(bool, restart_on_stall) = true;
-  // lbfgs: clear the history every N iterations as well (0: never), e.g. to match a curriculum's refits.
+  // lbfgs: clear the history every N iterations as well (0: never). A control for experiments, not a speed-up:
+  // every 200 iterations it left a Poisson run 18x less accurate after 11000 iterations (docs/benchmarks.md).
   TORCH_ARG(int64_t, restart_every) = 0;
   // float32 | float64; empty: the run's precision. The trainer refuses a phase whose precision is not the model's:
   // switching needs the caller to convert the model and its data (physis solve does, resuming from the checkpoint).
