@@ -111,7 +111,7 @@ void AdversarialSampling::update() {
     geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 3)), options);
     points = torch::cat({points, solver_.problem().domain->sample_interior(from_domain, sampler).to(options)});
   }
-  solver_.set_interior(points, options_.importance() ? importance_weights(points, uniform_inside) : torch::Tensor());
+  solver_.set_interior(points, options_.importance() > 0 ? importance_weights(points, uniform_inside) : torch::Tensor());
 }
 
 torch::Tensor AdversarialSampling::importance_weights(const torch::Tensor& points, const torch::Tensor& uniform_inside) {
@@ -123,7 +123,7 @@ torch::Tensor AdversarialSampling::importance_weights(const torch::Tensor& point
   const double mean_q =
       uniform_inside.size(0) > 0 ? torch::exp(flow_->log_prob(uniform_inside) + flow_->log_volume()).mean().item<double>() : 1.0;
   auto density = (1 - options_.mix()) * q / mean_q + options_.mix();  // [N], relative to uniform on the domain
-  auto w = 1 / density.clamp_min(1e-12);
+  auto w = density.clamp_min(1e-12).pow(-options_.importance());
   return (w / w.mean()).unsqueeze(1);
 }
 
@@ -182,7 +182,11 @@ std::shared_ptr<AdaptiveMethod> make_adversarial_sampling(const config::Section&
                      .candidates(read_count(item, "candidates", defaults.candidates(), 0))
                      .uniform(read_number(item, "uniform", defaults.uniform(), 0.0, 1.0))
                      .mix(read_number(item, "mix", defaults.mix(), 0.0, 1.0))
-                     .importance(item.get<bool>("importance", defaults.importance()));
+                     .importance(defaults.importance());
+  if (item.has("importance")) {  // an exponent in [0, 1], or true / false for 1 / 0
+    const auto text = item.get<std::string>("importance");
+    options.importance(text == "true" ? 1.0 : text == "false" ? 0.0 : read_number(item, "importance", 0.0, 0.0, 1.0));
+  }
   item.finish();
   return solver ? std::make_shared<AdversarialSampling>(*solver, options) : nullptr;
 }

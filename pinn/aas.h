@@ -32,12 +32,13 @@
 //     of the points is drawn uniformly in the domain instead, i.e. the PINN samples (1 - mix) p + mix U (a floor
 //     under p, as RAD's constant c): the gradient penalty spreads p's mass only slowly (in 2-D the maximiser of (*)
 //     is p's mean plus a logarithmic potential of r^2), so where p is thin the residual would go unwatched.
-//     mix = 0 is the paper's scheme. With `importance`, each point x_i of the PINN is weighed by w_i proportional to
-//     1 / s(x_i), s = (1 - mix) p_D + mix / |D| the density it was drawn from (p_D the flow restricted to the
-//     domain), the weights scaled to mean 1: the loss mean_i w_i r^2(x_i) is then the importance-sampling estimate
-//     of the domain's mean of r^2, the uniform PINN's loss, with the points where the residual is large. Without
-//     it the PINN minimises E_p[r^2], which weighs the places where p is thin by p: on the two-peak problem the
-//     error lies almost all (99 %) away from the peaks, where r^2 is small against the peaks' but p thinner still.
+//     mix = 0 is the paper's scheme. With `importance` a > 0, each point x_i of the PINN is weighed by w_i
+//     proportional to s(x_i)^-a, s = (1 - mix) p_D + mix / |D| the density it was drawn from relative to the
+//     uniform one (p_D the flow restricted to the domain), the weights scaled to mean 1. With a = 1 (or `true`) the
+//     loss mean_i w_i r^2(x_i) is the importance-sampling estimate of the domain's mean of r^2, the uniform PINN's
+//     loss, with the points where the residual is large; 0 < a < 1 goes between that and E_p[r^2] (a = 0, the
+//     paper's), which weighs the places where p is thin by p: on the two-peak problem the error of that scheme lies
+//     almost all (99 %) away from the peaks, where r^2 is small against the peaks' but p thinner still.
 // The first `every` steps train on the problem's own (uniform) points, as the paper's pre-training.
 //
 //   training:
@@ -67,7 +68,7 @@ struct AasOptions {
   TORCH_ARG(int64_t, candidates) = 0;    // proposal points per update; 0: four times the interior points
   TORCH_ARG(double, uniform) = 0.5;      // share of the proposal drawn uniformly in the box
   TORCH_ARG(double, mix) = 0.0;          // share of the PINN's points drawn uniformly in the domain, not from p
-  TORCH_ARG(bool, importance) = false;   // weigh the PINN's points by 1 / their sampling density (see above)
+  TORCH_ARG(double, importance) = 0.0;   // a: weigh the PINN's points by 1 / s^a, s their sampling density (above)
 };
 
 // The estimate J(alpha) of step 2 for the flow's current parameters, differentiable in them: rho [M] the

@@ -276,6 +276,15 @@ TEST_CASE("aas with importance weighs each point by the inverse of the density i
   CHECK(density.max().item<double>() > 1.2 * density.min().item<double>());  // the flow is not uniform: a real test
   const auto product = w.squeeze(1) * density;  // constant when w is proportional to 1 / density
   CHECK((product.max() / product.min()).item<double>() < 1.05);
+  // An exponent a between 0 and 1: w proportional to density^-a (the same draws, so the same density).
+  pinn::Solver tempered(problem, runtime64(2));
+  pinn::AdversarialSampling(
+      tempered, pinn::AasOptions().every(1).flow_steps(20).couplings(2).hidden(8).lr(0.01).mix(mix).importance(0.5))
+      .before_step(1);
+  REQUIRE(torch::equal(tempered.interior(), x));
+  const auto half = tempered.interior_weights().squeeze(1) * density.sqrt();
+  CHECK((half.max() / half.min()).item<double>() < 1.03);
+  CHECK(tempered.interior_weights().mean().item<double>() == Approx(1.0).epsilon(1e-12));
   // Off by default, and a plain AAS update leaves the weights at 1.
   pinn::Solver plain(problem, runtime64(2));
   pinn::AdversarialSampling(plain, pinn::AasOptions().every(1).flow_steps(20).couplings(2).hidden(8).lr(0.01).mix(mix))
@@ -322,4 +331,10 @@ TEST_CASE("aas problem-file mistakes name the file and line", "[aas]") {
                                       "lr: 0.001, penalty: 0.01, candidates: 4000, uniform: 0.3, mix: 0.5}\n"));
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: aas, mix: -0.1}\n"),
                       Catch::Contains("test.yaml:6:") && Catch::Contains("mix"));
+  REQUIRE_NOTHROW(problem_from(head + "    - {method: aas, importance: true}\n"));
+  REQUIRE_NOTHROW(problem_from(head + "    - {method: aas, importance: 0.5}\n"));
+  REQUIRE_THROWS_WITH(problem_from(head + "    - {method: aas, importance: 2}\n"),
+                      Catch::Contains("test.yaml:6:") && Catch::Contains("importance"));
+  REQUIRE_THROWS_WITH(problem_from(head + "    - {method: aas, importance: yes please}\n"),
+                      Catch::Contains("test.yaml:6:") && Catch::Contains("importance"));
 }
