@@ -76,7 +76,7 @@ void AdversarialSampling::update() {
   const auto from_uniform = static_cast<int64_t>(std::llround(options_.uniform() * static_cast<double>(total)));
 
   // 1. proposal points, their density relative to the uniform one, and the residual at them
-  torch::Tensor x, m, uniform_inside;
+  torch::Tensor x, m;
   {
     torch::NoGradGuard no_grad;
     geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 1)), options);
@@ -88,7 +88,7 @@ void AdversarialSampling::update() {
     m = share + (1 - share) * q_old;                                                         // [M]
   }
   auto inside = solver_.problem().domain->inside(x);  // [M] bool
-  uniform_inside = x.narrow(0, 0, from_uniform).index({inside.narrow(0, 0, from_uniform)});
+  const auto uniform_inside = x.narrow(0, 0, from_uniform).index({inside.narrow(0, 0, from_uniform)});
   auto r2 = torch::zeros({x.size(0)}, options);
   if (inside.any().item<bool>()) r2.index_put_({inside}, solver_.residuals(x.index({inside})).square().sum(1));
   const double scale = (r2 / m).mean().item<double>();  // estimate of the integral of r^2 over the unit box
