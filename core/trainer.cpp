@@ -192,6 +192,11 @@ void Trainer::ensure_phase(int64_t phase) {
   lbfgs_call_loss_ = NAN;
 }
 
+void Trainer::renew_optimizer(int64_t phase) {
+  optimizer_.reset();
+  ensure_phase(phase);  // a fresh optimizer; for L-BFGS an empty history, the next call a steepest-descent step
+}
+
 void Trainer::restart_lbfgs_if_stalled(int64_t phase, double loss) {
   const double previous = lbfgs_call_loss_;
   lbfgs_call_loss_ = loss;
@@ -203,8 +208,7 @@ void Trainer::restart_lbfgs_if_stalled(int64_t phase, double loss) {
   const bool single = !params.empty() && params.front().scalar_type() != torch::kFloat64;
   const double eps = single ? std::numeric_limits<float>::epsilon() : std::numeric_limits<double>::epsilon();
   if (std::abs(previous - loss) > 16 * eps * std::abs(previous)) return;
-  optimizer_.reset();
-  ensure_phase(phase);  // a fresh L-BFGS: empty history, the next call starts with a steepest-descent step
+  renew_optimizer(phase);
   ++lbfgs_restarts_;
 }
 
@@ -249,8 +253,7 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
     // of restart_every. Stateless, so that a resumed run restarts where an uninterrupted one does.
     const int64_t every = p.restart_every(), k = p.iterations_per_call();
     if (every > 0 && local_step > 0 && local_step / every != (local_step - k) / every) {
-      optimizer_.reset();
-      ensure_phase(phase);
+      renew_optimizer(phase);
       ++lbfgs_scheduled_restarts_;
     }
     // L-BFGS evaluates the closure several times per call (line search); the loss reported is the first one.

@@ -152,6 +152,8 @@ class Trainer {
   // restart_on_stall: `loss` is where this L-BFGS call started; the optimizer is renewed when it is no lower than
   // where the last call started.
   void restart_lbfgs_if_stalled(int64_t phase, double loss);
+  // Drops the optimizer's state and makes it afresh for `phase`.
+  void renew_optimizer(int64_t phase);
   void check_finite(const LossTerms& terms, double loss);
   bool parameters_finite() const;
   void write_history(int64_t phase, double lr, double loss, const LossTerms& terms, Metrics metrics);

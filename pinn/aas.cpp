@@ -41,6 +41,11 @@ BoxFlow make_flow(const Solver& solver, const AasOptions& options) {
   return flow;
 }
 
+// [M] the flow's density at x [M, d] relative to the uniform one on its box (q = p |box|).
+torch::Tensor relative_density(BoxFlow& flow, const torch::Tensor& x) {
+  return torch::exp(flow->log_prob(x) + flow->log_volume());
+}
+
 }  // namespace
 
 torch::Tensor aas_objective(BoxFlow& flow, const torch::Tensor& x, const torch::Tensor& rho, const torch::Tensor& m,
@@ -83,7 +88,7 @@ void AdversarialSampling::update() {
     auto uniform = sampler.uniform(from_uniform, flow_->dim());                    // [U, d] in [0, 1)^d
     auto drawn = flow_->sample(total - from_uniform, sampler).first;                // [M - U, d]
     x = torch::cat({flow_->lower(uniform) + flow_->extent(uniform) * uniform, drawn});  // [M, d]
-    auto q_old = torch::exp(flow_->log_prob(x) + flow_->log_volume());
+    auto q_old = relative_density(flow_, x);
     const double share = static_cast<double>(from_uniform) / static_cast<double>(total);  // `uniform`, rounded
     m = share + (1 - share) * q_old;                                                         // [M]
   }
@@ -119,9 +124,8 @@ torch::Tensor AdversarialSampling::importance_weights(const torch::Tensor& point
   // The flow restricted to the domain, relative to the uniform density there: q / E_{U(D)}[q], the mean taken over
   // the proposal's uniform points inside the domain (for a box domain it is 1 up to sampling noise; a constant
   // factor would cancel anyway, but not between the flow's share and the uniform one).
-  auto q = torch::exp(flow_->log_prob(points) + flow_->log_volume());
-  const double mean_q =
-      uniform_inside.size(0) > 0 ? torch::exp(flow_->log_prob(uniform_inside) + flow_->log_volume()).mean().item<double>() : 1.0;
+  auto q = relative_density(flow_, points);
+  const double mean_q = uniform_inside.size(0) > 0 ? relative_density(flow_, uniform_inside).mean().item<double>() : 1.0;
   auto density = (1 - options_.mix()) * q / mean_q + options_.mix();  // [N], relative to uniform on the domain
   auto w = density.clamp_min(1e-12).pow(-options_.importance());
   return (w / w.mean()).unsqueeze(1);
