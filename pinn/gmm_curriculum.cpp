@@ -128,11 +128,17 @@ double GmmCurriculum::progress(int64_t step) const {
 void GmmCurriculum::before_step(int64_t step) {
   if (!interval_.due(step)) return;
   auto r = solver_.residuals(solver_.interior()).sum(1);  // [N]: equations summed
-  auto mixture = fit_gmm_1d(r, options_.components(), options_.iterations(),
-                            solver_.problem().runtime.seed() + static_cast<uint64_t>(fits_++));
+  const uint64_t seed = solver_.problem().runtime.seed() + static_cast<uint64_t>(fits_++);
+  auto mixture = fit_gmm_1d(r, options_.components(), options_.iterations(), seed);
   if (!mixture.ok) return;
   auto w = gmm_curriculum_weights(mixture, r, progress(step), options_.beta());
   if (!torch::isfinite(w).all().item<bool>()) return;
+  if (options_.shuffle()) {
+    // The permutation's generator is offset from the mixture's seed, so the two draws are not the same stream.
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9e3779b97f4a7c15ULL);
+    auto order = torch::randperm(w.size(0), generator, torch::TensorOptions().dtype(torch::kLong));
+    w = w.index_select(0, order.to(w.device()));
+  }
   weights_ = w;
   solver_.set_interior_weights(w);
 }
@@ -159,7 +165,8 @@ std::shared_ptr<AdaptiveMethod> make_gmm_curriculum(const config::Section& item,
                      .components(read_count(item, "components", 4))
                      .beta(read_number(item, "beta", 1.0, 0.0, 1e6))
                      .schedule_fraction(read_number(item, "schedule_fraction", 0.8, 1e-9, 1.0))
-                     .iterations(read_count(item, "iterations", 100));
+                     .iterations(read_count(item, "iterations", 100))
+                     .shuffle(item.get<bool>("shuffle", false));
   item.finish();
   return solver ? std::make_shared<GmmCurriculum>(*solver, options) : nullptr;
 }

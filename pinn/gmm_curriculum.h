@@ -37,6 +37,10 @@ struct GmmCurriculumOptions {
   TORCH_ARG(double, beta) = 1.0;                // sharpness of the curriculum
   TORCH_ARG(double, schedule_fraction) = 0.8;   // tau reaches 1 at this fraction of the training steps
   TORCH_ARG(int64_t, iterations) = 100;         // EM iterations per fit
+  // A control for experiments, not a method: each fit's weights are dealt to the points in a random order (a fresh
+  // permutation per fit), so the objective changes as often and with the same spread of weights as the curriculum's,
+  // but without regard to where the residuals are.
+  TORCH_ARG(bool, shuffle) = false;
 };
 
 // Point weights of the curriculum at progress tau in [0, 1], for residuals [N] and their fitted mixture, with
@@ -48,7 +52,7 @@ torch::Tensor gmm_curriculum_weights(const GaussianMixture1d& mixture, const tor
 
 // Fits the mixture to the interior residuals every `every` steps and sets the solver's interior weights. With
 // several equations the residual of a point is the sum of its equations' residuals. A failed fit keeps the last
-// weights.
+// weights. With `shuffle`, the weights are permuted among the points (seeded by the run's seed and the fit number).
 class GmmCurriculum : public AdaptiveMethod {
  public:
   GmmCurriculum(Solver& solver, GmmCurriculumOptions options);

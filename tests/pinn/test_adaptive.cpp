@@ -146,6 +146,21 @@ TEST_CASE("the GMM method weighs the solver's points and keeps its weights when 
   CHECK(w.index({~right}).mean().item<double>() > w.index({right}).mean().item<double>());  // early: easy first
   CHECK(gmm.progress(40) == Approx(0.5));
   CHECK(gmm.progress(100) == 1.0);
+  // The shuffle control deals the same weights to the points in another order.
+  pinn::Solver shuffled_solver(problem, runtime64());
+  impose(shuffled_solver, zero_field);
+  pinn::GmmCurriculum shuffled(shuffled_solver,
+                               pinn::GmmCurriculumOptions().every(10).components(2).shuffle(true));
+  shuffled.set_total_steps(100);
+  shuffled.before_step(10);
+  auto ws = shuffled_solver.interior_weights().reshape({-1});
+  CHECK(torch::allclose(std::get<0>(ws.sort()), std::get<0>(w.sort())));
+  CHECK_FALSE(torch::allclose(ws, w));
+  const auto easy_share = [&](const torch::Tensor& weights) {
+    return weights.index({~right}).sum().item<double>() / weights.sum().item<double>();
+  };
+  CHECK(std::abs(easy_share(ws) - (~right).to(torch::kDouble).mean().item<double>()) <
+        std::abs(easy_share(w) - (~right).to(torch::kDouble).mean().item<double>()));
   // Residuals all equal: no mixture to fit, the weights stay as they were.
   auto uniform = square_problem("1");
   pinn::Solver flat(uniform, runtime64());
@@ -309,8 +324,9 @@ TEST_CASE("adaptive method mistakes name the file and line", "[adaptive]") {
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: rar, add: 0}\n"), Catch::Contains("test.yaml:6:"));
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: self_adaptive, mask: cube}\n"),
                       Catch::Contains("test.yaml:6:") && Catch::Contains("cube"));
-  REQUIRE_NOTHROW(
-      problem_from(head + "    - {method: gmm, every: 10, components: 3, beta: 2, schedule_fraction: 0.5}\n"));
+  REQUIRE_THROWS_WITH(problem_from(head + "    - {method: gmm, shuffle: sometimes}\n"), Catch::Contains("test.yaml:6:"));
+  REQUIRE_NOTHROW(problem_from(
+      head + "    - {method: gmm, every: 10, components: 3, beta: 2, schedule_fraction: 0.5, shuffle: true}\n"));
 }
 
 TEST_CASE("resume from a checkpoint continues each adaptive method exactly", "[adaptive]") {
