@@ -16,11 +16,7 @@ DerivativeMode parse_derivative_mode(const std::string& text) {
 }
 
 bool taylor_can_serve(const std::vector<DerivativeKey>& keys) {
-  for (const auto& k : keys) {
-    if (k.dims.size() > 2) return false;
-    if (k.dims.size() == 2 && k.dims[0] != k.dims[1]) return false;
-  }
-  return true;
+  return std::all_of(keys.begin(), keys.end(), [](const DerivativeKey& k) { return k.dims.size() <= 2; });
 }
 
 std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys) {
@@ -28,6 +24,14 @@ std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys) {
   for (const auto& k : keys)
     for (auto d : k.dims) axes.insert(d);
   return {axes.begin(), axes.end()};
+}
+
+std::vector<std::pair<int64_t, int64_t>> taylor_pairs(const std::vector<DerivativeKey>& keys) {
+  std::set<std::pair<int64_t, int64_t>> pairs;
+  for (const auto& k : keys)
+    if (k.dims.size() == 2 && k.dims[0] != k.dims[1])
+      pairs.emplace(std::min(k.dims[0], k.dims[1]), std::max(k.dims[0], k.dims[1]));
+  return {pairs.begin(), pairs.end()};
 }
 
 namespace {
@@ -77,21 +81,27 @@ class AutogradContext : public BaseContext {
   Derivatives d_;
 };
 
-// Forward mode: value, first and pure second derivatives along the planned axes (or, in summed mode, first
-// derivatives and the Laplacian over exactly those axes).
+// Forward mode: value, first and second derivatives along the planned axes (or, in summed mode, first
+// derivatives and the Laplacian over exactly those axes); after the axes' directions, one direction e_i + e_j per
+// planned pair, whose second derivative gives the mixed u_ij by polarization.
 class TaylorContext : public BaseContext {
  public:
   // laplacian_scale multiplies the summed second derivative (a stochastic Laplacian's d / B or 1 / V).
   TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
-                const std::map<std::string, torch::Tensor>& extras, double laplacian_scale = 1.0)
+                const std::map<std::string, torch::Tensor>& extras, double laplacian_scale = 1.0,
+                const std::vector<std::pair<int64_t, int64_t>>& pairs = {})
       : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes), laplacian_scale_(laplacian_scale) {
     for (std::size_t k = 0; k < axes.size(); ++k) slot_[axes[k]] = static_cast<int64_t>(k);
+    for (std::size_t k = 0; k < pairs.size(); ++k) pair_slot_[pairs[k]] = static_cast<int64_t>(axes.size() + k);
   }
   torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
   torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override {
     const int64_t k = slot_.at(dims.at(0));
     if (dims.size() == 1) return jet_.first_at(k).select(1, out);
-    return jet_.second_at(k).select(1, out);  // per-direction mode only (planned so)
+    if (dims[0] == dims[1]) return jet_.second_at(k).select(1, out);  // per-direction mode only (planned so)
+    const auto pair = std::minmax(dims[0], dims[1]);
+    const int64_t l = slot_.at(dims[1]), m = pair_slot_.at({pair.first, pair.second});
+    return 0.5 * (jet_.second_at(m) - jet_.second_at(k) - jet_.second_at(l)).select(1, out);
   }
   torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override {
     if (jet_.summed && dims == axes_) {
@@ -106,6 +116,7 @@ class TaylorContext : public BaseContext {
   std::vector<int64_t> axes_;
   double laplacian_scale_;
   std::map<int64_t, int64_t> slot_;
+  std::map<std::pair<int64_t, int64_t>, int64_t> pair_slot_;
 };
 
 }  // namespace
@@ -120,10 +131,11 @@ ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, Deriva
   needs_derivatives_ = !keys.empty();
   const bool possible = taylor_can_serve(keys);
   if (mode == DerivativeMode::taylor && !possible)
-    throw std::invalid_argument("derivatives: taylor cannot serve mixed or third-order derivatives in these "
-                                "equations; use auto or autograd");
+    throw std::invalid_argument("derivatives: taylor cannot serve the third-order derivatives in these equations; "
+                                "use auto or autograd");
   taylor_ = needs_derivatives_ && possible && mode != DerivativeMode::autograd;
   axes_ = taylor_axes(keys);
+  pairs_ = taylor_pairs(keys);
 
   // Summed mode carries one Laplacian instead of a second derivative per axis. It serves equations whose second
   // derivatives all sit in laplace() over one set of axes, with first derivatives along those axes only
@@ -188,7 +200,18 @@ std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const 
     return out;
   }
   if (taylor_) {
-    TaylorContext ctx(x, net->forward_jet(Jet::along_axes(x, axes_, summed_)), axes_, extras);
+    auto seed = Jet::along_axes(x, axes_, summed_);
+    if (!pairs_.empty()) {
+      // The axes' unit rows, then e_i + e_j per pair: general directions, so the network's first layer multiplies
+      // them instead of gathering weight columns (cheap at the few inputs where mixed derivatives are asked for).
+      auto rows = torch::zeros({static_cast<int64_t>(pairs_.size()), x.size(1)}, x.options());
+      for (std::size_t k = 0; k < pairs_.size(); ++k) {
+        rows[static_cast<int64_t>(k)][pairs_[k].first] = 1.0;
+        rows[static_cast<int64_t>(k)][pairs_[k].second] = 1.0;
+      }
+      seed = Jet::seed(x, torch::cat({seed.first.squeeze(1), rows}), /*summed=*/false);
+    }
+    TaylorContext ctx(x, net->forward_jet(seed), axes_, extras, 1.0, pairs_);
     for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
     return out;
   }

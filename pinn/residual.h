@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace physis::pinn {
@@ -18,11 +19,16 @@ namespace physis::pinn {
 enum class DerivativeMode { automatic, taylor, autograd };
 DerivativeMode parse_derivative_mode(const std::string& text);  // auto | taylor | autograd
 
-// Forward mode serves derivatives of order <= 2 without mixed second derivatives (u_xx yes, u_xy no).
+// Forward mode serves derivatives of order <= 2, mixed ones included (u_xx, u_xy; not u_xxy).
 bool taylor_can_serve(const std::vector<DerivativeKey>& keys);
 
 // The axes along which forward mode must push derivatives for these keys (sorted, distinct).
 std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys);
+
+// The pairs of distinct axes (i < j) whose mixed second derivative u_ij the keys ask for (sorted, distinct).
+// Forward mode pushes one more direction e_i + e_j per pair and polarizes:
+// u_ij = (D^2_{e_i + e_j} u - u_ii - u_jj) / 2, so a mixed derivative costs one direction, not a backward pass.
+std::vector<std::pair<int64_t, int64_t>> taylor_pairs(const std::vector<DerivativeKey>& keys);
 
 // Evaluates a fixed list of expressions with one network pass per batch of points.
 class ResidualEvaluator {
@@ -56,6 +62,7 @@ class ResidualEvaluator {
   bool only_laplacians_ = false;  // every derivative is inside laplace() over axes_ (summed mode)
   std::optional<StochasticLaplacian> stochastic_;
   std::vector<int64_t> axes_;
+  std::vector<std::pair<int64_t, int64_t>> pairs_;  // mixed second derivatives, by polarization
 };
 
 // Jet of a network-free function f: [N, d] -> [N, c] along the jet's directions, by autograd on f alone

@@ -205,7 +205,10 @@ void Solver::install_hard_constraints() {
     return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);  // [N, 2m]
   };
   const int64_t m = p.num_outputs();
-  auto known_jet = std::make_shared<FunctionJetCache>(known);
+  // One entry per point set a step evaluates (the interior points and each soft condition's), and a few more for
+  // evaluations: with fewer, the sets evict each other and every step recomputes the hard data's jets by nested
+  // autograd on the piece distances (7x the step of the DFG stream-function file with five soft conditions).
+  auto known_jet = std::make_shared<FunctionJetCache>(known, p.conditions.size() + 4);
   net_->set_output_transform(
       [known, m](const torch::Tensor& x, const torch::Tensor& raw) {
         auto gp = known(x);

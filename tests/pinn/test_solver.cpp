@@ -273,7 +273,7 @@ TEST_CASE("function_jet handles constant and linear functions and matches analyt
   REQUIRE(f.second_at(1).abs().max().item<double>() < 1e-12);
 }
 
-TEST_CASE("residuals by forward mode (summed and per axis) equal those by reverse mode", "[solver]") {
+TEST_CASE("residuals by forward mode (summed, per axis and mixed) equal those by reverse mode", "[solver]") {
   torch::manual_seed(8);
   pinn::SymbolTable symbols;
   symbols.inputs = {"x", "y", "t"};
@@ -290,7 +290,10 @@ TEST_CASE("residuals by forward mode (summed and per axis) equal those by revers
   for (const auto& c : std::vector<Case>{{{"-laplace(u) - k^2*u", "u_x*v + laplace(u)"}, true},
                                          {{"-laplace(u) + u_y", "laplace(v) - v"}, true},   // one per output
                                          {{"u_t - laplace(u)"}, false},                     // t is no Laplacian axis
-                                         {{"u_xx + 2*u_yy"}, false}}) {
+                                         {{"u_xx + 2*u_yy"}, false},
+                                         // mixed second derivatives, by polarization along e_i + e_j
+                                         {{"u_xy - v_yt", "u_y*v_tx + laplace(v)"}, false},
+                                         {{"u_yx + u_xy + u_tt"}, false}}) {
     std::vector<pinn::Expression> exprs;
     for (const auto& t : c.texts) exprs.push_back(pinn::Expression::parse(t, symbols));
     pinn::ResidualEvaluator forward(exprs, pinn::DerivativeMode::taylor);
