@@ -209,6 +209,7 @@ void Solver::install_hard_constraints() {
   // evaluations: with fewer, the sets evict each other and every step recomputes the hard data's jets by nested
   // autograd on the piece distances (7x the step of the DFG stream-function file with five soft conditions).
   auto known_jet = std::make_shared<FunctionJetCache>(known, p.conditions.size() + 4);
+  hard_jets_ = known_jet;
   net_->set_output_transform(
       [known, m](const torch::Tensor& x, const torch::Tensor& raw) {
         auto gp = known(x);

@@ -29,6 +29,9 @@ class Solver {
   // Prediction, reference and error on the output grid (and time slices), as CSV and ParaView files.
   void write_results(const std::filesystem::path& folder);
   bool uses_taylor() const { return pde_->uses_taylor(); }
+  // How often the jets of the hard conditions' data (forward mode) were computed afresh rather than reused for
+  // points seen before; 0 without piecewise or point-dependent hard data.
+  int64_t hard_jet_misses() const { return hard_jets_ ? hard_jets_->misses() : 0; }
 
   // The adaptive interface (pinn/adaptive.h): what training methods may read and change between steps.
   const torch::Tensor& interior() const { return interior_; }
@@ -81,6 +84,7 @@ class Solver {
   FieldNetwork net_{nullptr};
   geometry::Sampler sampler_;
   std::unique_ptr<ResidualEvaluator> pde_;
+  std::shared_ptr<FunctionJetCache> hard_jets_;  // set by install_hard_constraints where there is hard data
   torch::Tensor interior_;
   torch::Tensor interior_weights_;  // [N, 1] or undefined
   std::vector<ConditionBatch> batches_;

@@ -301,3 +301,29 @@ TEST_CASE("the function-jet cache returns the uncached jet and recomputes only f
   REQUIRE(calls == 5);
   REQUIRE(torch::allclose(b.second, pinn::function_jet(f, Jet::along_axes(moved, {}, false)).second));
 }
+
+TEST_CASE("the hard data's jets are computed once per point set, however many soft conditions need derivatives",
+          "[hard]") {
+  // Six point sets per step (the interior and five soft conditions with derivatives), all through the hard
+  // transform of u in forward mode: a second loss on the same points must reuse every jet.
+  auto p = problem_from(cavity + R"yaml(
+outputs: [u, v]
+equations: ["-laplace(u) - 1", "-laplace(v) - 1"]
+conditions:
+  - {type: dirichlet, output: u, on: top, value: 1, hard: true}
+  - {type: dirichlet, output: u, on: [left, right, bottom], value: 0, hard: true}
+  - {type: residual, on: top, expression: "v_y"}
+  - {type: residual, on: left, expression: "v_x + u_x"}
+  - {type: residual, on: right, expression: "v_x"}
+  - {type: residual, on: bottom, expression: "v_y - u_y"}
+  - {type: neumann, output: v, on: left, value: 0}
+training: {interior_points: 64, boundary_points: 32}
+)yaml");
+  pinn::Solver solver(p, runtime64(3));
+  REQUIRE(solver.uses_taylor());
+  solver.loss(0);
+  const int64_t first = solver.hard_jet_misses();
+  CHECK(first == 6);
+  solver.loss(1);
+  CHECK(solver.hard_jet_misses() == first);
+}
