@@ -51,6 +51,7 @@ class ResidualEvaluator {
   // Helmholtz, ...): the other derivatives would need the axes the draw leaves out.
   void set_stochastic_laplacian(const StochasticLaplacian& stochastic);
   bool uses_taylor() const { return taylor_; }
+  bool needs_derivatives() const { return needs_derivatives_; }
   bool uses_summed_taylor() const { return summed_; }
   const std::vector<Expression>& expressions() const { return expressions_; }
 

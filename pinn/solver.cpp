@@ -234,6 +234,9 @@ void Solver::sample() {
   interior_weights_ = p.sampling.interior_weight
                           ? evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1})
                           : torch::Tensor();
+  const bool hard_boundary_data = std::any_of(p.conditions.begin(), p.conditions.end(), [](const Condition& c) {
+    return c.hard && c.kind == ConditionKind::dirichlet;
+  });
   for (std::size_t i = 0; i < p.conditions.size(); ++i) {
     const auto& c = p.conditions[i];
     auto& b = batches_[i];
@@ -268,6 +271,14 @@ void Solver::sample() {
         auto bp = geometry::sample_boundary_where(*p.domain, c.points, sampler_, c.selector);
         b.x = bp.points.to(runtime_.options());
         b.extras = normal_components(p, bp.normals.to(runtime_.options()));
+        if (hard_boundary_data && b.evaluator->needs_derivatives()) {
+          // A hair inside, as the integrals' points (prepare_integrals): on a piece with hard data the output's
+          // derivative across the boundary is one-sided, and on the boundary itself the kink of the distance
+          // would drop its N grad(phi) part (a soft no-slip or Neumann condition there would see 0 or either sign).
+          // Without hard boundary data the points stay on the boundary, where the condition holds exactly.
+          const auto normals = bp.normals.to(runtime_.options());
+          b.x.narrow(1, 0, normals.size(1)).sub_(1e-6 * p.domain->diameter() * normals);
+        }
       }
     }
   }

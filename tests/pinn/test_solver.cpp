@@ -492,6 +492,34 @@ output:
   }
 }
 
+TEST_CASE("soft conditions with derivatives see the normal derivative of a hard output", "[solver]") {
+  // As above, u = phi with N = 1, now with soft conditions on the hole that differentiate u: a Neumann condition
+  // (du/dn = -1 there, so its loss is 1) and a residual condition on the tangential derivative (0). On the
+  // boundary itself the kink of phi would hide the normal derivative; the points sit a hair inside.
+  for (const std::string hard : {"  - {type: dirichlet, value: 0, hard: true}\n",
+                                 "  - {type: dirichlet, on: hole, value: 0, hard: true}\n"
+                                 "  - {type: dirichlet, on: outer, value: 0, hard: true}\n"}) {
+    for (const char* dtype : {"float64", "float32"}) {
+      INFO(hard << dtype);
+      auto p = problem_from(square_with_hole + hard + R"yaml(
+  - {type: neumann, on: hole, value: 0, name: normal}
+  - {type: residual, on: hole, expression: "u_x*n_y - u_y*n_x", name: tangential}
+training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 512}
+)yaml");
+      pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype(dtype)));
+      {
+        torch::NoGradGuard no_grad;
+        auto parameters = solver.network()->parameters();
+        for (auto& w : parameters) w.zero_();
+        parameters.back().fill_(1.0);  // the last layer's bias: N = 1
+      }
+      auto terms = solver.loss(0);
+      CHECK(term(terms, "normal") == Approx(1.0).epsilon(1e-3));
+      CHECK(term(terms, "tangential") < 1e-6);
+    }
+  }
+}
+
 TEST_CASE("a hard condition whose value is the exact solution is found", "[solver]") {
   const std::string head =
       "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
