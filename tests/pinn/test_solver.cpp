@@ -35,6 +35,14 @@ void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tenso
                             [f](const Jet& x, const Jet& raw) { return pinn::function_jet(f, x); });
 }
 
+// Zero weights and a last bias of 1: the network's raw output N is 1 everywhere (the output is g + phi N).
+void raw_output_one(pinn::Solver& solver) {
+  torch::NoGradGuard no_grad;
+  auto parameters = solver.network()->parameters();
+  for (auto& w : parameters) w.zero_();
+  parameters.back().fill_(1.0);
+}
+
 double term(const LossTerms& terms, const std::string& name) {
   for (const auto& [n, v] : terms)
     if (n == name) return v.item<double>();
@@ -479,12 +487,7 @@ output:
     - {name: flux, on: hole, expression: "u_x*n_x + u_y*n_y", points: 4000}
 )yaml");
       pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype(dtype)));
-      {
-        torch::NoGradGuard no_grad;
-        auto parameters = solver.network()->parameters();
-        for (auto& w : parameters) w.zero_();
-        parameters.back().fill_(1.0);  // the last layer's bias: N = 1
-      }
+      raw_output_one(solver);
       std::map<std::string, double> m;
       for (const auto& [name, value] : solver.evaluate()) m[name] = value;
       CHECK(m.at("flux") == Approx(-2 * std::numbers::pi * 0.2).epsilon(1e-2));
@@ -507,12 +510,7 @@ TEST_CASE("soft conditions with derivatives see the normal derivative of a hard 
 training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 512}
 )yaml");
       pinn::Solver solver(p, Runtime::create(RuntimeOptions().device("cpu").dtype(dtype)));
-      {
-        torch::NoGradGuard no_grad;
-        auto parameters = solver.network()->parameters();
-        for (auto& w : parameters) w.zero_();
-        parameters.back().fill_(1.0);  // the last layer's bias: N = 1
-      }
+      raw_output_one(solver);
       auto terms = solver.loss(0);
       CHECK(term(terms, "normal") == Approx(1.0).epsilon(1e-3));
       CHECK(term(terms, "tangential") < 1e-6);
