@@ -33,6 +33,17 @@ std::map<std::string, torch::Tensor> normal_components(const Problem& p, const t
   return out;
 }
 
+// Boundary points [N, d (+ t)] moved a hair inside the domain, 1e-6 of its diameter along the inward normal [N, d]:
+// a hard output g + phi N is only one-sided differentiable on the boundary, where the distance phi has its kink (phi
+// ~ |f| near a piece, and its gradient there is 0 or of either sign, by rounding). On the boundary itself the
+// N grad(phi) part of the output's gradient would be lost (the wall shear of a no-slip wall in a drag integral, a
+// soft Neumann or no-slip condition on a piece with hard data). The shift changes smooth values by O(1e-6).
+torch::Tensor inside_boundary(const Problem& p, const torch::Tensor& points, const torch::Tensor& normals) {
+  auto moved = points.clone();
+  moved.narrow(1, 0, normals.size(1)).sub_(1e-6 * p.domain->diameter() * normals.to(points.options()));
+  return moved;
+}
+
 // Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
 // transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, the
 // R-equivalence of those ADFs, is zero on all of them. Returns g, phi [N].
@@ -135,13 +146,7 @@ void Solver::prepare_integrals() {
       throw std::runtime_error("output.integrals: no boundary point of " + std::to_string(total) +
                                " lies on the selection of '" + integral.name + "'");
     IntegralQuadrature q;
-    // The points a hair inside the domain (1e-6 of its bounding box's diagonal, along the inward normal): a hard
-    // output g + phi N is only one-sided differentiable on the boundary, where the distance phi has its kink (phi
-    // ~ |f| near a piece, and its gradient there is 0 or of either sign, by rounding). On the boundary itself the
-    // N grad(phi) part of the output's gradient would be lost, e.g. the wall shear of a no-slip wall in a drag
-    // integral. The shift changes a smooth integrand by O(1e-6) relative.
-    const double inset = 1e-6 * p.domain->diameter();
-    q.x = (all.points.index({selected}) - inset * all.normals.index({selected})).to(runtime_.options());
+    q.x = inside_boundary(p, all.points.index({selected}), all.normals.index({selected})).to(runtime_.options());
     q.normals = normal_components(p, all.normals.index({selected}).to(runtime_.options()));
     q.weight = p.domain->boundary_measure() / static_cast<double>(total);
     q.evaluator = std::make_unique<ResidualEvaluator>(std::vector<Expression>{integral.integrand},
@@ -207,7 +212,7 @@ void Solver::install_hard_constraints() {
   const int64_t m = p.num_outputs();
   // One entry per point set a step evaluates (the interior points and each soft condition's), and a few more for
   // evaluations: with fewer, the sets evict each other and every step recomputes the hard data's jets by nested
-  // autograd on the piece distances (7x the step of the DFG stream-function file with five soft conditions).
+  // autograd on the piece distances (2.6x the step of the DFG stress-form file, with five such conditions).
   auto known_jet = std::make_shared<FunctionJetCache>(known, p.conditions.size() + 4);
   hard_jets_ = known_jet;
   net_->set_output_transform(
@@ -271,14 +276,9 @@ void Solver::sample() {
         auto bp = geometry::sample_boundary_where(*p.domain, c.points, sampler_, c.selector);
         b.x = bp.points.to(runtime_.options());
         b.extras = normal_components(p, bp.normals.to(runtime_.options()));
-        if (hard_boundary_data && b.evaluator->needs_derivatives()) {
-          // A hair inside, as the integrals' points (prepare_integrals): on a piece with hard data the output's
-          // derivative across the boundary is one-sided, and on the boundary itself the kink of the distance
-          // would drop its N grad(phi) part (a soft no-slip or Neumann condition there would see 0 or either sign).
-          // Without hard boundary data the points stay on the boundary, where the condition holds exactly.
-          const auto normals = bp.normals.to(runtime_.options());
-          b.x.narrow(1, 0, normals.size(1)).sub_(1e-6 * p.domain->diameter() * normals);
-        }
+        // Derivatives of a hard output are one-sided on its pieces (inside_boundary). Without hard boundary data
+        // the points stay on the boundary, where the condition holds exactly.
+        if (hard_boundary_data && b.evaluator->needs_derivatives()) b.x = inside_boundary(p, b.x, bp.normals);
       }
     }
   }
