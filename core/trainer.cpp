@@ -140,15 +140,17 @@ Trainer::Trainer(std::shared_ptr<torch::nn::Module> model, LossFunction loss, Tr
 
 Trainer::~Trainer() = default;
 
-std::filesystem::path TrainerOptions::checkpoint_path() const {
-  return output_dir().empty() ? std::filesystem::path() : std::filesystem::path(output_dir()) / "checkpoint.pt";
+namespace {
+std::filesystem::path in_folder(const std::string& folder, const char* name) {
+  return folder.empty() ? std::filesystem::path() : std::filesystem::path(folder) / name;
 }
+}  // namespace
+
+std::filesystem::path TrainerOptions::checkpoint_path() const { return in_folder(output_dir(), "checkpoint.pt"); }
+std::filesystem::path TrainerOptions::history_path() const { return in_folder(output_dir(), "history.csv"); }
 
 std::filesystem::path Trainer::checkpoint_path() const { return options_.checkpoint_path(); }
-
-std::filesystem::path Trainer::history_path() const {
-  return options_.output_dir().empty() ? std::filesystem::path() : std::filesystem::path(options_.output_dir()) / "history.csv";
-}
+std::filesystem::path Trainer::history_path() const { return options_.history_path(); }
 
 int64_t Trainer::phase_start(int64_t phase) const {
   int64_t start = 0;

@@ -84,6 +84,7 @@ struct TrainerOptions {
   int64_t total_steps() const;
   // output_dir/checkpoint.pt (empty without an output folder).
   std::filesystem::path checkpoint_path() const;
+  std::filesystem::path history_path() const;  // output_dir/history.csv; empty without an output folder
   // Reads a `training:`-style section: phases (list) or a single phase's keys, plus the logging keys.
   static TrainerOptions from_config(const config::Section& section);
   // Where the precision changes: [(end step, dtype)] for each run of phases with one precision, phases without a
