@@ -33,6 +33,13 @@ std::map<std::string, torch::Tensor> normal_components(const Problem& p, const t
   return out;
 }
 
+// How conditions and integrals take derivatives: nested reverse mode when the file asks for it (`derivatives:
+// autograd`, e.g. to compare the two), else forward mode where it serves; `taylor` is not forced on them, whose
+// formulas may ask for more than the equations do.
+DerivativeMode condition_derivatives(const Problem& p) {
+  return p.derivatives == DerivativeMode::autograd ? DerivativeMode::autograd : DerivativeMode::automatic;
+}
+
 // Boundary points [N, d (+ t)] moved a hair inside the domain, 1e-6 of its diameter along the inward normal [N, d]:
 // a hard output g + phi N is only one-sided differentiable on the boundary, where the distance phi has its kink (phi
 // ~ |f| near a piece, and its gradient there is 0 or of either sign, by rounding). On the boundary itself the
@@ -92,7 +99,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
       continue;
     }
     auto terms = c.kind == ConditionKind::periodic ? c.periodic_terms : std::vector<Expression>{c.residual};
-    batch.evaluator = std::make_unique<ResidualEvaluator>(terms, DerivativeMode::automatic);
+    batch.evaluator = std::make_unique<ResidualEvaluator>(terms, condition_derivatives(p));
     batches_.push_back(std::move(batch));
   }
   sample();
@@ -150,7 +157,7 @@ void Solver::prepare_integrals() {
     q.normals = normal_components(p, all.normals.index({selected}).to(runtime_.options()));
     q.weight = p.domain->boundary_measure() / static_cast<double>(total);
     q.evaluator = std::make_unique<ResidualEvaluator>(std::vector<Expression>{integral.integrand},
-                                                      DerivativeMode::automatic);
+                                                      condition_derivatives(p));
     quadratures_.push_back(std::move(q));
   }
 }

@@ -326,4 +326,11 @@ training: {interior_points: 64, boundary_points: 32}
   CHECK(first == 6);
   solver.loss(1);
   CHECK(solver.hard_jet_misses() == first);
+  // `derivatives: autograd` holds for the conditions too: no forward-mode jets at all.
+  auto q = p;
+  q.derivatives = pinn::DerivativeMode::autograd;
+  pinn::Solver reverse(q, runtime64(3));
+  REQUIRE_FALSE(reverse.uses_taylor());
+  reverse.loss(0);
+  CHECK(reverse.hard_jet_misses() == 0);
 }
