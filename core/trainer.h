@@ -150,8 +150,8 @@ class Trainer {
   int64_t phase_start(int64_t phase) const;
   void ensure_phase(int64_t phase);
   double compute_step(int64_t phase, int64_t local_step, LossTerms& terms);
-  // restart_on_stall: `loss` is where this L-BFGS call started; the optimizer is renewed when it is no lower than
-  // where the last call started.
+  // restart_on_stall: `loss` is where this L-BFGS call started; the optimizer is renewed when it equals where the
+  // last call started, to 16 units in the last place (a rise is no stall).
   void restart_lbfgs_if_stalled(int64_t phase, double loss);
   // Drops the optimizer's state and makes it afresh for `phase`.
   void renew_optimizer(int64_t phase);

@@ -93,7 +93,6 @@ void AdversarialSampling::update() {
     m = share + (1 - share) * q_old;                                                         // [M]
   }
   auto inside = solver_.problem().domain->inside(x);  // [M] bool
-  const auto uniform_inside = x.narrow(0, 0, from_uniform).index({inside.narrow(0, 0, from_uniform)});
   auto r2 = torch::zeros({x.size(0)}, options);
   if (inside.any().item<bool>()) r2.index_put_({inside}, solver_.residuals(x.index({inside})).square().sum(1));
   const double scale = (r2 / m).mean().item<double>();  // estimate of the integral of r^2 over the unit box
@@ -116,7 +115,10 @@ void AdversarialSampling::update() {
     geometry::Sampler sampler(geometry::SamplerOptions().seed(update_seed(solver_, update, 3)), options);
     points = torch::cat({points, solver_.problem().domain->sample_interior(from_domain, sampler).to(options)});
   }
-  solver_.set_interior(points, options_.importance() > 0 ? importance_weights(points, uniform_inside) : torch::Tensor());
+  torch::Tensor weights;
+  if (options_.importance() > 0)  // the proposal's uniform points inside the domain normalise the flow there
+    weights = importance_weights(points, x.narrow(0, 0, from_uniform).index({inside.narrow(0, 0, from_uniform)}));
+  solver_.set_interior(points, weights);
 }
 
 torch::Tensor AdversarialSampling::importance_weights(const torch::Tensor& points, const torch::Tensor& uniform_inside) {

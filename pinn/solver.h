@@ -30,7 +30,7 @@ class Solver {
   void write_results(const std::filesystem::path& folder);
   bool uses_taylor() const { return pde_->uses_taylor(); }
   // How often the jets of the hard conditions' data (forward mode) were computed afresh rather than reused for
-  // points seen before; 0 without piecewise or point-dependent hard data.
+  // points seen before; 0 without hard data or under `derivatives: autograd`.
   int64_t hard_jet_misses() const { return hard_jets_ ? hard_jets_->misses() : 0; }
 
   // The adaptive interface (pinn/adaptive.h): what training methods may read and change between steps.
