@@ -1,5 +1,7 @@
 #include "core/taylor.h"
 
+#include <algorithm>
+
 namespace physis {
 
 namespace {
@@ -9,9 +11,23 @@ torch::Tensor add_maybe(const torch::Tensor& a, const torch::Tensor& b) {
   if (!b.defined()) return a;
   return a + b;
 }
+torch::Tensor mul_maybe(const torch::Tensor& a, const torch::Tensor& b) {
+  return a.defined() && b.defined() ? a * b : torch::Tensor();
+}
+// The result of an operation on jets of these modes.
+Jet like(const Jet& x) {
+  Jet y;
+  y.summed = x.summed;
+  y.third_order = x.third_order;
+  return y;
+}
+void check_same_mode(const Jet& a, const Jet& b, const char* what) {
+  TORCH_CHECK(a.summed == b.summed && a.third_order == b.third_order, what,
+              ": both jets must carry the same derivatives (summed or per direction, second or third order)");
+}
 }  // namespace
 
-Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed) {
+Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed, bool third_order) {
   TORCH_CHECK(x.dim() == 2, "Jet::seed: expected points [N, d] but got ", x.sizes());
   TORCH_CHECK(directions.dim() == 2 && directions.size(1) == x.size(1),
               "Jet::seed: expected directions [K, ", x.size(1), "] but got ", directions.sizes());
@@ -19,10 +35,12 @@ Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summ
   jet.value = x;
   jet.first = directions.to(x.options()).unsqueeze(1);  // [K, 1, d]: the same for every point
   jet.summed = summed;
+  TORCH_CHECK(!(summed && third_order), "Jet::seed: third derivatives are carried per direction, not summed");
+  jet.third_order = third_order;
   return jet;
 }
 
-Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed) {
+Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed, bool third_order) {
   const int64_t d = x.size(1);
   auto index = dims.empty() ? torch::arange(d, torch::TensorOptions().dtype(torch::kLong).device(x.device()))
                             : torch::tensor(dims, torch::TensorOptions().dtype(torch::kLong)).to(x.device());
@@ -30,7 +48,7 @@ Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bo
   // One-hot rows built directly: [K, d], never the d x d identity (d may be 10^5).
   auto directions = torch::zeros({k, d}, x.options());
   directions.scatter_(1, index.unsqueeze(1), 1.0);
-  auto jet = seed(x, directions, summed);
+  auto jet = seed(x, directions, summed, third_order);
   jet.axes = index;
   return jet;
 }
@@ -48,9 +66,14 @@ torch::Tensor Jet::second_at(int64_t k) const {
 
 torch::Tensor Jet::first_at(int64_t k) const { return first.select(0, k).expand_as(value); }
 
+torch::Tensor Jet::third_at(int64_t k) const {
+  TORCH_CHECK(third_order, "Jet::third_at: this jet carries derivatives up to the second order only");
+  if (!third.defined()) return torch::zeros_like(value);
+  return third.select(0, k).expand_as(value);
+}
+
 Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  Jet y;
-  y.summed = x.summed;
+  Jet y = like(x);
   auto wt = weight.t();                                                     // [in, out]
   y.value = bias.defined() ? torch::addmm(bias, x.value, wt) : x.value.mm(wt);  // [N, out]
   if (x.axes.defined() && x.first.size(1) == 1) {
@@ -61,80 +84,99 @@ Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& b
     y.first = x.first.matmul(wt);                                           // [K, N|1, out]
   }
   if (x.second.defined()) y.second = x.second.matmul(wt);                   // [M, N|1, out]
+  if (x.third.defined()) y.third = x.third.matmul(wt);                      // [K, N|1, out]
   return y;
 }
 
-Jet jet_elementwise(const Jet& x, const torch::Tensor& f, const torch::Tensor& df, const torch::Tensor& d2f) {
-  Jet y;
-  y.summed = x.summed;
+Jet jet_elementwise(const Jet& x, const torch::Tensor& f, const torch::Tensor& df, const torch::Tensor& d2f,
+                    const torch::Tensor& d3f) {
+  Jet y = like(x);
   y.value = f;                                          // [N, w]
   y.first = df * x.first;                               // [K, N, w]
-  auto curvature = d2f * sum_or_same(x.first * x.first, x.summed);  // [M, N, w]
+  auto square = x.first * x.first;
+  auto curvature = d2f * sum_or_same(square, x.summed);  // [M, N, w]
   y.second = x.second.defined() ? torch::addcmul(curvature, df, x.second) : curvature;
+  if (x.third_order) {
+    TORCH_CHECK(d3f.defined(), "jet_elementwise: a third-order jet needs the function's third derivative");
+    // f''' z1^3 + 3 f'' z1 z2 + f' z3
+    y.third = d3f * square * x.first;
+    if (x.second.defined()) y.third = y.third + 3 * d2f * x.first * x.second;
+    if (x.third.defined()) y.third = torch::addcmul(y.third, df, x.third);
+  }
   return y;
 }
 
 Jet jet_mul(const Jet& a, const Jet& b) {
-  TORCH_CHECK(a.summed == b.summed, "jet_mul: both jets must use the same second-derivative mode");
-  Jet y;
-  y.summed = a.summed;
+  check_same_mode(a, b, "jet_mul");
+  Jet y = like(a);
   y.value = a.value * b.value;
   y.first = a.first * b.value + a.value * b.first;
   // (ab)'' = a'' b + 2 a' b' + a b''
   auto cross = 2 * sum_or_same(a.first * b.first, a.summed);
   y.second = add_maybe(add_maybe(a.second.defined() ? a.second * b.value : torch::Tensor(), cross),
                        b.second.defined() ? a.value * b.second : torch::Tensor());
+  if (a.third_order) {
+    // (ab)''' = a''' b + 3 a'' b' + 3 a' b'' + a b'''
+    auto t = add_maybe(mul_maybe(a.third, b.value), mul_maybe(a.value, b.third));
+    t = add_maybe(t, mul_maybe(a.second, 3 * b.first));
+    y.third = add_maybe(t, mul_maybe(3 * a.first, b.second));
+  }
   return y;
 }
 
 Jet jet_add(const Jet& a, const Jet& b) {
-  TORCH_CHECK(a.summed == b.summed, "jet_add: both jets must use the same second-derivative mode");
-  Jet y;
-  y.summed = a.summed;
+  check_same_mode(a, b, "jet_add");
+  Jet y = like(a);
   y.value = a.value + b.value;
   y.first = a.first + b.first;
   y.second = add_maybe(a.second, b.second);
+  y.third = add_maybe(a.third, b.third);
   return y;
 }
 
 Jet jet_narrow(const Jet& x, int64_t start, int64_t length) {
-  Jet y;
-  y.summed = x.summed;
+  Jet y = like(x);
   y.value = x.value.narrow(-1, start, length);
   y.first = x.first.narrow(-1, start, length);
   if (x.second.defined()) y.second = x.second.narrow(-1, start, length);
+  if (x.third.defined()) y.third = x.third.narrow(-1, start, length);
   return y;
 }
 
 Jet jet_cat(const std::vector<Jet>& parts) {
   TORCH_CHECK(!parts.empty(), "jet_cat: nothing to concatenate");
-  Jet y;
-  y.summed = parts.front().summed;
-  std::vector<torch::Tensor> values, firsts, seconds;
-  const bool any_second = std::any_of(parts.begin(), parts.end(), [](const Jet& j) { return j.second.defined(); });
+  Jet y = like(parts.front());
+  for (const auto& p : parts) check_same_mode(parts.front(), p, "jet_cat");
   const int64_t n = parts.front().value.size(0);
-  for (const auto& p : parts) {
-    values.push_back(p.value);
-    firsts.push_back(p.first.expand({p.first.size(0), n, p.first.size(2)}));
-    if (any_second) {
-      const int64_t m = y.summed ? 1 : p.first.size(0);
-      seconds.push_back(p.second.defined() ? p.second.expand({m, n, p.value.size(1)})
-                                           : torch::zeros({m, n, p.value.size(1)}, p.value.options()));
+  // One part of every piece at full size [rows, N, w]; an undefined part stands for zeros.
+  auto cat_part = [&](torch::Tensor Jet::*part, int64_t rows) {
+    const bool any = std::any_of(parts.begin(), parts.end(), [&](const Jet& j) { return (j.*part).defined(); });
+    if (!any) return torch::Tensor();
+    std::vector<torch::Tensor> pieces;
+    for (const auto& p : parts) {
+      const auto& t = p.*part;
+      pieces.push_back(t.defined() ? t.expand({rows, n, p.value.size(1)})
+                                   : torch::zeros({rows, n, p.value.size(1)}, p.value.options()));
     }
-  }
+    return torch::cat(pieces, -1);
+  };
+  std::vector<torch::Tensor> values;
+  for (const auto& p : parts) values.push_back(p.value);
+  const int64_t k = parts.front().first.size(0);
   y.value = torch::cat(values, -1);
-  y.first = torch::cat(firsts, -1);
-  if (any_second) y.second = torch::cat(seconds, -1);
+  y.first = cat_part(&Jet::first, k);
+  y.second = cat_part(&Jet::second, y.summed ? 1 : k);
+  y.third = cat_part(&Jet::third, k);
   return y;
 }
 
 Jet jet_affine(const Jet& x, const torch::Tensor& shift, const torch::Tensor& scale) {
-  Jet y;
-  y.summed = x.summed;
+  Jet y = like(x);
   y.value = (x.value - shift) * scale;
   y.first = x.first * scale;
   y.axes = x.axes;  // a per-column scale keeps unit seeds on their axes
   if (x.second.defined()) y.second = x.second * scale;
+  if (x.third.defined()) y.third = x.third * scale;
   return y;
 }
 

@@ -8,6 +8,8 @@
 //   second[0] = sum_k second[k]                        (summed mode: the Laplacian for unit coordinate directions)
 // Through y = x W^T + b:  first, second -> first W^T, second W^T.
 // Through y = f(x):       first -> f'(x) first;  second -> f'(x) second + f''(x) first^2 (summed over k if summed).
+// A third-order jet (per-direction mode only) also carries third[k] = d^3 u(x + s v_k)/ds^3:
+//   third -> f'(x) third + 3 f''(x) first second + f'''(x) first^3.
 #pragma once
 
 #include <torch/types.h>
@@ -20,16 +22,20 @@ struct Jet {
   torch::Tensor value;   // [N, w]
   torch::Tensor first;   // [K, N, w]; N may be 1 (broadcast) where it does not depend on the point
   torch::Tensor second;  // [K, N, w] per direction, [1, N, w] summed; undefined means zero
+  torch::Tensor third;   // [K, N, w] when third_order; undefined means zero
   bool summed = false;
+  bool third_order = false;
   // [K] long, set by along_axes: first[k] is zero except in column axes[k] (a scaled unit seed). jet_linear then
   // gathers K columns of the weight instead of multiplying by [K, d] one-hot rows: O(K w) instead of O(K d w), which
   // is what keeps a few sampled axes of a 10^5-dimensional input cheap. Operations that mix columns drop it.
   torch::Tensor axes;
 
   // Seeds a jet at points x [N, d] along directions [K, d] (rows need not be unit vectors).
-  static Jet seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed);
+  // third_order: also carry third derivatives (per-direction mode only).
+  static Jet seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed, bool third_order = false);
   // Seeds along the coordinate axes listed in dims (all axes when empty).
-  static Jet along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed);
+  static Jet along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed,
+                        bool third_order = false);
 
   int64_t num_directions() const { return first.size(0); }
   // Sum of the second derivatives over all directions: [N, w] (the Laplacian for coordinate axes).
@@ -37,12 +43,14 @@ struct Jet {
   // Second derivative along direction k: [N, w] (per-direction mode only).
   torch::Tensor second_at(int64_t k) const;
   torch::Tensor first_at(int64_t k) const;  // [N, w]
+  torch::Tensor third_at(int64_t k) const;  // [N, w] (third-order jets only)
 };
 
 // y = x W^T + b for weight [out, in] and bias [out] (may be undefined).
 Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& bias);
-// y = f(x) elementwise, given f(x), f'(x) and f''(x) evaluated at x.value.
-Jet jet_elementwise(const Jet& x, const torch::Tensor& f, const torch::Tensor& df, const torch::Tensor& d2f);
+// y = f(x) elementwise, given f(x), f'(x), f''(x) and (for third-order jets) f'''(x) evaluated at x.value.
+Jet jet_elementwise(const Jet& x, const torch::Tensor& f, const torch::Tensor& df, const torch::Tensor& d2f,
+                    const torch::Tensor& d3f = {});
 // Product rule: y = a * b (broadcasting over the feature axis as tensors do).
 Jet jet_mul(const Jet& a, const Jet& b);
 Jet jet_add(const Jet& a, const Jet& b);

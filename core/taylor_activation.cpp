@@ -193,6 +193,11 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
 }  // namespace
 
 Jet jet_activation(Activation activation, const Jet& z) {
+  if (z.third_order) {
+    // Third-order jets take plain tensor ops (autograd differentiates them; f'''' is never written out).
+    auto r = activation_derivatives(activation, z.value, /*need_value=*/true, /*need_d3=*/true);
+    return jet_elementwise(z, r.f, r.d1, r.d2, r.d3);
+  }
   // Autograd functions take no undefined tensors: an empty one marks a zero second derivative.
   auto second = z.second.defined() ? z.second : torch::empty({0}, z.value.options());
   auto out = ActivationJetFunction::apply(z.value, z.first, second, static_cast<int64_t>(activation), z.summed);

@@ -15,8 +15,23 @@ DerivativeMode parse_derivative_mode(const std::string& text) {
   throw std::invalid_argument("unknown derivative mode '" + text + "': expected auto, taylor or autograd");
 }
 
+namespace {
+std::set<int64_t> distinct(const std::vector<int64_t>& dims) { return {dims.begin(), dims.end()}; }
+// The pairs (i < j) of the keys of this order whose derivative mixes exactly two axes.
+std::vector<std::pair<int64_t, int64_t>> mixed_pairs(const std::vector<DerivativeKey>& keys, std::size_t min_order) {
+  std::set<std::pair<int64_t, int64_t>> pairs;
+  for (const auto& k : keys) {
+    const auto axes = distinct(k.dims);
+    if (k.dims.size() >= min_order && axes.size() == 2) pairs.emplace(*axes.begin(), *axes.rbegin());
+  }
+  return {pairs.begin(), pairs.end()};
+}
+}  // namespace
+
 bool taylor_can_serve(const std::vector<DerivativeKey>& keys) {
-  return std::all_of(keys.begin(), keys.end(), [](const DerivativeKey& k) { return k.dims.size() <= 2; });
+  return std::all_of(keys.begin(), keys.end(), [](const DerivativeKey& k) {
+    return k.dims.size() <= 2 || (k.dims.size() == 3 && distinct(k.dims).size() <= 2);
+  });
 }
 
 std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys) {
@@ -27,11 +42,15 @@ std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys) {
 }
 
 std::vector<std::pair<int64_t, int64_t>> taylor_pairs(const std::vector<DerivativeKey>& keys) {
-  std::set<std::pair<int64_t, int64_t>> pairs;
-  for (const auto& k : keys)
-    if (k.dims.size() == 2 && k.dims[0] != k.dims[1])
-      pairs.emplace(std::min(k.dims[0], k.dims[1]), std::max(k.dims[0], k.dims[1]));
-  return {pairs.begin(), pairs.end()};
+  return mixed_pairs(keys, 2);
+}
+
+std::vector<std::pair<int64_t, int64_t>> taylor_difference_pairs(const std::vector<DerivativeKey>& keys) {
+  return mixed_pairs(keys, 3);
+}
+
+bool taylor_third_order(const std::vector<DerivativeKey>& keys) {
+  return std::any_of(keys.begin(), keys.end(), [](const DerivativeKey& k) { return k.dims.size() == 3; });
 }
 
 namespace {
@@ -81,27 +100,39 @@ class AutogradContext : public BaseContext {
   Derivatives d_;
 };
 
-// Forward mode: value, first and second derivatives along the planned axes (or, in summed mode, first
+// Forward mode: value, first and second (and third) derivatives along the planned axes (or, in summed mode, first
 // derivatives and the Laplacian over exactly those axes); after the axes' directions, one direction e_i + e_j per
-// planned pair, whose second derivative gives the mixed u_ij by polarization.
+// planned pair, whose second derivative gives the mixed u_ij by polarization; then one direction e_i - e_j per pair
+// with mixed third derivatives: with D^3_{+} and D^3_{-} the third derivatives along e_i + e_j and e_i - e_j,
+//   D^3_{+} - D^3_{-} = 6 u_iij + 2 u_jjj,   D^3_{+} + D^3_{-} = 2 u_iii + 6 u_ijj.
 class TaylorContext : public BaseContext {
  public:
   // laplacian_scale multiplies the summed second derivative (a stochastic Laplacian's d / B or 1 / V).
   TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
                 const std::map<std::string, torch::Tensor>& extras, double laplacian_scale = 1.0,
-                const std::vector<std::pair<int64_t, int64_t>>& pairs = {})
+                const std::vector<std::pair<int64_t, int64_t>>& pairs = {},
+                const std::vector<std::pair<int64_t, int64_t>>& difference_pairs = {})
       : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes), laplacian_scale_(laplacian_scale) {
-    for (std::size_t k = 0; k < axes.size(); ++k) slot_[axes[k]] = static_cast<int64_t>(k);
-    for (std::size_t k = 0; k < pairs.size(); ++k) pair_slot_[pairs[k]] = static_cast<int64_t>(axes.size() + k);
+    int64_t slot = 0;
+    for (auto a : axes) slot_[a] = slot++;
+    for (const auto& p : pairs) pair_slot_[p] = slot++;
+    for (const auto& p : difference_pairs) difference_slot_[p] = slot++;
   }
   torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
   torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override {
     const int64_t k = slot_.at(dims.at(0));
     if (dims.size() == 1) return jet_.first_at(k).select(1, out);
-    if (dims[0] == dims[1]) return jet_.second_at(k).select(1, out);  // per-direction mode only (planned so)
-    const auto pair = std::minmax(dims[0], dims[1]);
-    const int64_t l = slot_.at(dims[1]), m = pair_slot_.at({pair.first, pair.second});
-    return 0.5 * (jet_.second_at(m) - jet_.second_at(k) - jet_.second_at(l)).select(1, out);
+    const auto axes = distinct(dims);
+    if (axes.size() == 1) return (dims.size() == 2 ? jet_.second_at(k) : jet_.third_at(k)).select(1, out);
+    const std::pair<int64_t, int64_t> pair{*axes.begin(), *axes.rbegin()};
+    const int64_t i = slot_.at(pair.first), j = slot_.at(pair.second), plus = pair_slot_.at(pair);
+    if (dims.size() == 2)
+      return 0.5 * (jet_.second_at(plus) - jet_.second_at(i) - jet_.second_at(j)).select(1, out);
+    const int64_t minus = difference_slot_.at(pair);
+    const auto p = jet_.third_at(plus), m = jet_.third_at(minus);
+    const bool iij = std::count(dims.begin(), dims.end(), pair.first) == 2;
+    auto third = iij ? (p - m - 2 * jet_.third_at(j)) / 6 : (p + m - 2 * jet_.third_at(i)) / 6;
+    return third.select(1, out);
   }
   torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override {
     if (jet_.summed && dims == axes_) {
@@ -116,7 +147,7 @@ class TaylorContext : public BaseContext {
   std::vector<int64_t> axes_;
   double laplacian_scale_;
   std::map<int64_t, int64_t> slot_;
-  std::map<std::pair<int64_t, int64_t>, int64_t> pair_slot_;
+  std::map<std::pair<int64_t, int64_t>, int64_t> pair_slot_, difference_slot_;
 };
 
 }  // namespace
@@ -131,11 +162,14 @@ ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, Deriva
   needs_derivatives_ = !keys.empty();
   const bool possible = taylor_can_serve(keys);
   if (mode == DerivativeMode::taylor && !possible)
-    throw std::invalid_argument("derivatives: taylor cannot serve the third-order derivatives in these equations; "
-                                "use auto or autograd");
+    throw std::invalid_argument("derivatives: taylor cannot serve these equations' derivatives (forward mode goes to "
+                                "the third order, over at most two distinct inputs per derivative); use auto or "
+                                "autograd");
   taylor_ = needs_derivatives_ && possible && mode != DerivativeMode::autograd;
   axes_ = taylor_axes(keys);
   pairs_ = taylor_pairs(keys);
+  difference_pairs_ = taylor_difference_pairs(keys);
+  third_order_ = taylor_third_order(keys);
 
   // Summed mode carries one Laplacian instead of a second derivative per axis. It serves equations whose second
   // derivatives all sit in laplace() over one set of axes, with first derivatives along those axes only
@@ -191,6 +225,24 @@ ResidualEvaluator::Estimate ResidualEvaluator::estimate(FieldNetwork& net, const
   return result;
 }
 
+Jet ResidualEvaluator::seed(const torch::Tensor& x) const {
+  auto axes = Jet::along_axes(x, axes_, summed_, third_order_);
+  if (pairs_.empty() && difference_pairs_.empty()) return axes;
+  // The axes' unit rows, then e_i + e_j per pair and e_i - e_j per difference pair: general directions, so the
+  // network's first layer multiplies them instead of gathering weight columns (cheap at the few inputs where mixed
+  // derivatives are asked for).
+  const auto extra = static_cast<int64_t>(pairs_.size() + difference_pairs_.size());
+  auto rows = torch::zeros({extra, x.size(1)}, x.options());
+  int64_t row = 0;
+  for (const auto& [pairs, sign] : {std::pair{&pairs_, 1.0}, std::pair{&difference_pairs_, -1.0}}) {
+    for (const auto& [i, j] : *pairs) {
+      rows[row][i] = 1.0;
+      rows[row++][j] = sign;
+    }
+  }
+  return Jet::seed(x, torch::cat({axes.first.squeeze(1), rows}), /*summed=*/false, third_order_);
+}
+
 std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const torch::Tensor& x,
                                                        const std::map<std::string, torch::Tensor>& extras) const {
   std::vector<torch::Tensor> out;
@@ -200,18 +252,7 @@ std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const 
     return out;
   }
   if (taylor_) {
-    auto seed = Jet::along_axes(x, axes_, summed_);
-    if (!pairs_.empty()) {
-      // The axes' unit rows, then e_i + e_j per pair: general directions, so the network's first layer multiplies
-      // them instead of gathering weight columns (cheap at the few inputs where mixed derivatives are asked for).
-      auto rows = torch::zeros({static_cast<int64_t>(pairs_.size()), x.size(1)}, x.options());
-      for (std::size_t k = 0; k < pairs_.size(); ++k) {
-        rows[static_cast<int64_t>(k)][pairs_[k].first] = 1.0;
-        rows[static_cast<int64_t>(k)][pairs_[k].second] = 1.0;
-      }
-      seed = Jet::seed(x, torch::cat({seed.first.squeeze(1), rows}), /*summed=*/false);
-    }
-    TaylorContext ctx(x, net->forward_jet(seed), axes_, extras, 1.0, pairs_);
+    TaylorContext ctx(x, net->forward_jet(seed(x)), axes_, extras, 1.0, pairs_, difference_pairs_);
     for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
     return out;
   }
@@ -229,26 +270,36 @@ Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, co
   const int64_t K = x.num_directions(), c = y.size(1);
   auto directions = x.first.select(1, 0).detach();  // [K, d]: seeds are the same for every point
   Derivatives d(xg, y);
-  std::vector<torch::Tensor> firsts, seconds;
+  // The directional derivative of g [N] along direction k, [N]; differentiable when more orders follow. The graph
+  // is retained: the other directions and outputs go back through it.
+  auto along = [&](const torch::Tensor& g, int64_t k, bool differentiable) {
+    if (!g.requires_grad()) return torch::zeros_like(g);
+    auto h = torch::autograd::grad({g}, {xg}, {torch::ones_like(g)}, /*retain_graph=*/true, differentiable,
+                                   /*allow_unused=*/true)[0];
+    return h.defined() ? (h * directions[k]).sum(1) : torch::zeros_like(g);
+  };
+  std::vector<torch::Tensor> firsts, seconds, thirds;
   for (int64_t k = 0; k < K; ++k) {
-    std::vector<torch::Tensor> fk, sk;
+    std::vector<torch::Tensor> fk, sk, tk;
     for (int64_t j = 0; j < c; ++j) {
-      auto g = d.gradient(j);                                 // [N, d]
-      auto dir = (g * directions[k]).sum(1);                  // [N]
+      auto dir = (d.gradient(j) * directions[k]).sum(1);     // [N]
+      auto second = along(dir, k, x.third_order);
       fk.push_back(dir.detach());
-      torch::Tensor h;
-      if (dir.requires_grad()) h = torch::autograd::grad({dir}, {xg}, {torch::ones_like(dir)}, true, false, true)[0];
-      sk.push_back(h.defined() ? (h * directions[k]).sum(1).detach() : torch::zeros_like(dir));
+      sk.push_back(second.detach());
+      if (x.third_order) tk.push_back(along(second, k, false).detach());
     }
     firsts.push_back(torch::stack(fk, 1));
     seconds.push_back(torch::stack(sk, 1));
+    if (x.third_order) thirds.push_back(torch::stack(tk, 1));
   }
   Jet out;
   out.summed = x.summed;
+  out.third_order = x.third_order;
   out.value = y.detach();
   out.first = torch::stack(firsts);                              // [K, N, c]
   out.second = torch::stack(seconds);                            // [K, N, c]
   if (x.summed) out.second = out.second.sum(0, /*keepdim=*/true);
+  if (x.third_order) out.third = torch::stack(thirds);           // [K, N, c]
   return out;
 }
 
@@ -256,7 +307,7 @@ Jet FunctionJetCache::operator()(const Jet& x) {
   auto points = x.value.detach();
   auto directions = x.first.select(1, 0).detach();
   auto same = [&](const Entry& e) {
-    return e.summed == x.summed && e.points.sizes() == points.sizes() && e.directions.sizes() == directions.sizes() &&
+    return e.summed == x.summed && e.third_order == x.third_order && e.points.sizes() == points.sizes() && e.directions.sizes() == directions.sizes() &&
            e.points.device() == points.device() && e.points.dtype() == points.dtype() &&
            torch::equal(e.points, points) && torch::equal(e.directions, directions);
   };
@@ -269,7 +320,7 @@ Jet FunctionJetCache::operator()(const Jet& x) {
   }
   ++misses_;
   // Keep copies: the caller may later change its tensors in place (resampling writes new points).
-  Entry e{points.clone(), directions.clone(), x.summed, function_jet(f_, x)};
+  Entry e{points.clone(), directions.clone(), x.summed, x.third_order, function_jet(f_, x)};
   entries_.insert(entries_.begin(), std::move(e));
   if (entries_.size() > capacity_) entries_.pop_back();
   return entries_.front().jet;

@@ -35,7 +35,8 @@ geometry:
 )yaml";
 
 // Every piece's data holds to 1e-6 at sampled boundary points, by reverse and forward mode, for the untrained
-// network of a solver; inside, the Laplacian residuals are finite and agree between the two modes.
+// network of a solver; inside, the Laplacian residuals and a sum of third derivatives are finite and agree between
+// the two modes.
 using PieceData = std::function<torch::Tensor(const torch::Tensor&)>;  // [N, d] points -> [N] values
 
 void require_exact_on_pieces(const pinn::Problem& p, const std::map<std::string, PieceData>& data) {
@@ -60,6 +61,15 @@ void require_exact_on_pieces(const pinn::Problem& p, const std::map<std::string,
   auto rf = forward.evaluate(net, inner).front(), rr = reverse.evaluate(net, inner).front();
   REQUIRE(torch::isfinite(rr).all().item<bool>());
   REQUIRE(max_abs(rf - rr) < 1e-8 * (1 + max_abs(rr)));
+  // Third derivatives, axis and mixed, through the hard transform: the same by both modes.
+  std::vector<pinn::Expression> third{pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
+  pinn::ResidualEvaluator forward3(third, pinn::DerivativeMode::taylor);
+  pinn::ResidualEvaluator reverse3(third, pinn::DerivativeMode::autograd);
+  REQUIRE(forward3.uses_taylor());
+  auto tf = forward3.evaluate(net, inner).front(), tr = reverse3.evaluate(net, inner).front();
+  REQUIRE(torch::isfinite(tf).all().item<bool>());
+  REQUIRE(max_abs(tr) > 1e-3);
+  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
   auto terms = solver.loss(0);
   REQUIRE(terms.size() == 1);  // the PDE residual only: hard conditions add no loss
   REQUIRE(std::isfinite(terms.front().second.item<double>()));
@@ -114,6 +124,15 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64, deriv
   auto rf = forward.evaluate(net, inner).front(), rr = reverse.evaluate(net, inner).front();
   REQUIRE(torch::isfinite(rf).all().item<bool>());
   REQUIRE(max_abs(rf - rr) < 1e-8 * (1 + max_abs(rr)));
+  // Third derivatives, axis and mixed, through the hard transform: the same by both modes.
+  std::vector<pinn::Expression> third{pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
+  pinn::ResidualEvaluator forward3(third, pinn::DerivativeMode::taylor);
+  pinn::ResidualEvaluator reverse3(third, pinn::DerivativeMode::autograd);
+  REQUIRE(forward3.uses_taylor());
+  auto tf = forward3.evaluate(net, inner).front(), tr = reverse3.evaluate(net, inner).front();
+  REQUIRE(torch::isfinite(tf).all().item<bool>());
+  REQUIRE(max_abs(tr) > 1e-3);
+  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
   auto terms = solver.loss(0);
   for (const auto& [name, value] : terms) {
     INFO(name);

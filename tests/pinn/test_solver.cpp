@@ -267,6 +267,28 @@ TEST_CASE("problem-file mistakes name the file, line and column", "[solver]") {
                Catch::StartsWith("test.yaml:3:") && Catch::Contains("must be an integer"));
 }
 
+TEST_CASE("function_jet carries third derivatives along general directions", "[solver]") {
+  auto x = torch::rand({10, 2}, torch::kFloat64);
+  // f = x^3 y + y^2, along v = (a, b): D^3_v f = 6 a^3 y + 3 * 6 x a^2 b... written out: sum v_i v_j v_k f_ijk with
+  // f_xxx = 6 y, f_xxy = 6 x and the others 0: D^3_v f = 6 y a^3 + 3 * 6 x a^2 b.
+  auto directions = torch::tensor({{1.0, 0.0}, {0.0, 1.0}, {0.7, -1.3}}, torch::kFloat64);
+  auto jet = pinn::function_jet(
+      [](const torch::Tensor& p) {
+        return (p.select(1, 0).pow(3) * p.select(1, 1) + p.select(1, 1).square()).unsqueeze(1);
+      },
+      Jet::seed(x, directions, /*summed=*/false, /*third_order=*/true));
+  auto px = x.select(1, 0), py = x.select(1, 1);
+  REQUIRE(jet.third_order);
+  REQUIRE(torch::allclose(jet.third_at(0).select(1, 0), 6 * py));
+  REQUIRE(jet.third_at(1).abs().max().item<double>() < 1e-12);
+  const double a = 0.7, b = -1.3;
+  REQUIRE(torch::allclose(jet.third_at(2).select(1, 0), 6 * py * a * a * a + 18 * px * a * a * b));
+  REQUIRE(torch::allclose(jet.second_at(1).select(1, 0), torch::full_like(px, 2.0)));
+  // Second-order jets carry none.
+  REQUIRE_FALSE(pinn::function_jet([](const torch::Tensor& p) { return p; }, Jet::along_axes(x, {}, false))
+                    .third.defined());
+}
+
 TEST_CASE("function_jet handles constant and linear functions and matches analytic derivatives", "[solver]") {
   auto x = torch::rand({10, 2}, torch::kFloat64);
   auto jx = Jet::along_axes(x, {}, false);
@@ -301,7 +323,11 @@ TEST_CASE("residuals by forward mode (summed, per axis and mixed) equal those by
                                          {{"u_xx + 2*u_yy"}, false},
                                          // mixed second derivatives, by polarization along e_i + e_j
                                          {{"u_xy - v_yt", "u_y*v_tx + laplace(v)"}, false},
-                                         {{"u_yx + u_xy + u_tt"}, false}}) {
+                                         {{"u_yx + u_xy + u_tt"}, false},
+                                         // third derivatives: along axes, and mixed by e_i + e_j and e_i - e_j
+                                         {{"u_xxx + v_ttt - u_x*u_xy"}, false},
+                                         {{"u_xxy - v_xyy", "u_yyx + v_yyy + laplace(u)", "u_ttx"}, false},
+                                         {{"u_y*u_xy - u_x*u_yy - 0.1*(u_xxy + u_yyy)"}, false}}) {
     std::vector<pinn::Expression> exprs;
     for (const auto& t : c.texts) exprs.push_back(pinn::Expression::parse(t, symbols));
     pinn::ResidualEvaluator forward(exprs, pinn::DerivativeMode::taylor);
