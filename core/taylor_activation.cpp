@@ -190,11 +190,81 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
   }
 };
 
+// The third-order tanh step on CPU, one pass each way (core/tanh_jet_kernel.h); per direction only.
+class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
+ public:
+  // z [N, w]; z1 [K, N|1, w]; z2, z3 [K, N|1, w] or empty (zero).
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z,
+                                                const torch::Tensor& z1, const torch::Tensor& z2,
+                                                const torch::Tensor& z3) {
+    const int64_t K = z1.size(0);
+    const std::vector<int64_t> full_shape{K, z.size(0), z.size(1)};
+    // Broadcast parts (the first layer's) are materialised: the kernels index every point.
+    auto full = [&](const torch::Tensor& x) {
+      return x.numel() > 0 ? x.expand(full_shape).contiguous() : torch::Tensor();
+    };
+    auto z1f = full(z1), z2f = full(z2), z3f = full(z3);
+    auto t = torch::tanh(z).contiguous();
+    auto a1 = torch::empty(full_shape, z.options()), a2 = torch::empty_like(a1), a3 = torch::empty_like(a1);
+    const int64_t n = t.numel();
+    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "tanh_jet3_forward", [&] {
+      auto ptr = [](const torch::Tensor& x) { return x.defined() ? x.data_ptr<scalar_t>() : nullptr; };
+      at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+        kernels::tanh_jet3_forward<scalar_t>(ptr(t), ptr(z1f), ptr(z2f), ptr(z3f), ptr(a1), ptr(a2), ptr(a3), n, K,
+                                             begin, end);
+      });
+    });
+    ctx->saved_data["z1_shape"] = z1.sizes().vec();
+    ctx->saved_data["z2_shape"] = z2.sizes().vec();
+    ctx->saved_data["z3_shape"] = z3.sizes().vec();
+    ctx->save_for_backward({t, z1f, z2f.defined() ? z2f : z2, z3f.defined() ? z3f : z3});
+    return {t, a1, a2, a3};
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& t = saved[0];
+    const auto& z1 = saved[1];
+    const bool has_z2 = saved[2].numel() > 0, has_z3 = saved[3].numel() > 0;
+    auto contiguous = [](const torch::Tensor& x) { return x.defined() ? x.contiguous() : x; };
+    const auto g = contiguous(grads[0]), g1 = contiguous(grads[1]), g2 = contiguous(grads[2]),
+               g3 = contiguous(grads[3]);
+    auto gz = torch::empty_like(t), gz1 = torch::empty_like(z1);
+    auto gz2 = has_z2 ? torch::empty_like(z1) : torch::Tensor(), gz3 = has_z3 ? torch::empty_like(z1) : torch::Tensor();
+    const int64_t n = t.numel(), K = z1.size(0);
+    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "tanh_jet3_backward", [&] {
+      auto ptr = [](const torch::Tensor& x) { return x.defined() && x.numel() > 0 ? x.data_ptr<scalar_t>() : nullptr; };
+      at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+        kernels::tanh_jet3_backward<scalar_t>(ptr(t), ptr(z1), ptr(saved[2]), ptr(saved[3]), ptr(g), ptr(g1),
+                                              ptr(g2), ptr(g3), ptr(gz), ptr(gz1), ptr(gz2), ptr(gz3), n, K, begin,
+                                              end);
+      });
+    });
+    gz1 = gz1.sum_to_size(ctx->saved_data["z1_shape"].toIntVector());
+    if (has_z2) gz2 = gz2.sum_to_size(ctx->saved_data["z2_shape"].toIntVector());
+    if (has_z3) gz3 = gz3.sum_to_size(ctx->saved_data["z3_shape"].toIntVector());
+    return {gz, gz1, gz2, gz3};
+  }
+};
+
 }  // namespace
 
 Jet jet_activation(Activation activation, const Jet& z) {
   if (z.third_order) {
-    // Third-order jets take plain tensor ops (autograd differentiates them; f'''' is never written out).
+    if (use_fused_kernel(activation, z.value)) {
+      auto empty = torch::empty({0}, z.value.options());
+      auto out = TanhJet3Function::apply(z.value, z.first, z.second.defined() ? z.second : empty,
+                                         z.third.defined() ? z.third : empty);
+      Jet y;
+      y.third_order = true;
+      y.value = out[0];
+      y.first = out[1];
+      y.second = out[2];
+      y.third = out[3];
+      return y;
+    }
+    // Other activations and devices take plain tensor ops (autograd differentiates them).
     auto r = activation_derivatives(activation, z.value, /*need_value=*/true, /*need_d3=*/true);
     return jet_elementwise(z, r.f, r.d1, r.d2, r.d3);
   }
