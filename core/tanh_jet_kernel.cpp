@@ -79,7 +79,9 @@ template <class T, int KC>
   }
 }
 
-template <class T, int KC>
+// Third order: every pointer is non-null except z2 and z3 (and gz2, gz3), which are null exactly when HAS_Z23 is
+// false (the first layer). The bodies have no branches, so the point loops vectorise.
+template <class T, int KC, bool HAS_Z23>
 [[gnu::always_inline]] inline void forward3_impl(const T* __restrict t, const T* __restrict z1,
                                                  const T* __restrict z2, const T* __restrict z3, T* __restrict a1,
                                                  T* __restrict a2, T* __restrict a3, int64_t n, int64_t K,
@@ -90,15 +92,21 @@ template <class T, int KC>
 #pragma GCC ivdep
     for (int64_t i = begin; i < end; ++i) {
       const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, r = -2 * s * (1 - 3 * ti * ti);
-      const T d = z1[o + i], e = z2 ? z2[o + i] : T(0), h = z3 ? z3[o + i] : T(0);
+      const T d = z1[o + i];
       a1[o + i] = s * d;
-      a2[o + i] = q * d * d + s * e;
-      a3[o + i] = (r * d * d + 3 * q * e) * d + s * h;
+      if constexpr (HAS_Z23) {
+        const T e = z2[o + i], h = z3[o + i];
+        a2[o + i] = q * d * d + s * e;
+        a3[o + i] = (r * d * d + 3 * q * e) * d + s * h;
+      } else {
+        a2[o + i] = q * d * d;
+        a3[o + i] = r * d * d * d;
+      }
     }
   }
 }
 
-template <class T, int KC>
+template <class T, int KC, bool HAS_Z23>
 [[gnu::always_inline]] inline void backward3_impl(const T* __restrict t, const T* __restrict z1,
                                                   const T* __restrict z2, const T* __restrict z3,
                                                   const T* __restrict g, const T* __restrict g1,
@@ -110,16 +118,22 @@ template <class T, int KC>
   for (int64_t i = begin; i < end; ++i) {
     const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, r = -2 * s * (1 - 3 * ti * ti),
             p = 8 * ti * s * (2 - 3 * ti * ti);
-    T acc = g ? s * g[i] : T(0);
+    T acc = s * g[i];
     for (int64_t k = 0; k < K; ++k) {
       const int64_t j = k * n + i;
-      const T d = z1[j], e = z2 ? z2[j] : T(0), h = z3 ? z3[j] : T(0);
-      const T G1 = g1 ? g1[j] : T(0), G2 = g2 ? g2[j] : T(0), G3 = g3 ? g3[j] : T(0);
+      const T d = z1[j], G1 = g1[j], G2 = g2[j], G3 = g3[j];
+      T e = 0, h = 0;
+      if constexpr (HAS_Z23) {
+        e = z2[j];
+        h = z3[j];
+      }
       const T curvature = q * e + r * d * d;  // d a2 / dz
       acc += q * d * G1 + curvature * G2 + (q * h + (3 * r * e + p * d * d) * d) * G3;
       gz1[j] = s * G1 + 2 * q * d * G2 + 3 * curvature * G3;
-      if (gz2) gz2[j] = s * G2 + 3 * q * d * G3;
-      if (gz3) gz3[j] = s * G3;
+      if constexpr (HAS_Z23) {
+        gz2[j] = s * G2 + 3 * q * d * G3;
+        gz3[j] = s * G3;
+      }
     }
     gz[i] = acc;
   }
@@ -167,20 +181,20 @@ PHYSIS_CLONES void backward_d(const double* t, const double* z1, const double* z
 
 PHYSIS_CLONES void forward3_f(const float* t, const float* z1, const float* z2, const float* z3, float* a1,
                               float* a2, float* a3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) forward3_impl<float, KC>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward3_impl<float, KC, true>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end) : forward3_impl<float, KC, false>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
 PHYSIS_CLONES void forward3_d(const double* t, const double* z1, const double* z2, const double* z3, double* a1,
                               double* a2, double* a3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) forward3_impl<double, KC>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward3_impl<double, KC, true>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end) : forward3_impl<double, KC, false>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
 PHYSIS_CLONES void backward3_f(const float* t, const float* z1, const float* z2, const float* z3, const float* g,
                                const float* g1, const float* g2, const float* g3, float* gz, float* gz1, float* gz2,
                                float* gz3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) backward3_impl<float, KC>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward3_impl<float, KC, true>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end) : backward3_impl<float, KC, false>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
@@ -188,7 +202,7 @@ PHYSIS_CLONES void backward3_d(const double* t, const double* z1, const double* 
                                const double* g, const double* g1, const double* g2, const double* g3, double* gz,
                                double* gz1, double* gz2, double* gz3, int64_t n, int64_t K, int64_t begin,
                                int64_t end) {
-#define PHYSIS_CALL(KC) backward3_impl<double, KC>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward3_impl<double, KC, true>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end) : backward3_impl<double, KC, false>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }

@@ -20,16 +20,18 @@ template <class T>
 void tanh_jet_backward(const T* t, const T* z1, const T* z2, const T* g, const T* g1, const T* g2, T* gz, T* gz1,
                        T* gz2, int64_t n, int64_t K, bool summed, int64_t begin, int64_t end);
 
-// Third order, per direction (K directions, each with its own z1, z2, z3; z2 and z3 may be null for zeros):
+// Third order, per direction (K directions, each with its own z1, z2, z3):
 //   a1 = s z1,  a2 = q z1^2 + s z2,  a3 = r z1^3 + 3 q z1 z2 + s z3,   with q = f'', r = f''' as above.
+// z2 and z3 are both null (zeros: the first layer) or both given.
 template <class T>
 void tanh_jet3_forward(const T* t, const T* z1, const T* z2, const T* z3, T* a1, T* a2, T* a3, int64_t n, int64_t K,
                        int64_t begin, int64_t end);
 
-// Gradients, with p = f'''' = 8 t s (2 - 3 t^2) and null gradient pointers standing for zeros:
+// Gradients, with p = f'''' = 8 t s (2 - 3 t^2):
 //   gz     = s g + sum_k [q z1 g1 + (q z2 + r z1^2) g2 + (q z3 + 3 r z1 z2 + p z1^3) g3]
 //   gz1[k] = s g1 + 2 q z1 g2 + 3 (q z2 + r z1^2) g3,   gz2[k] = s g2 + 3 q z1 g3,   gz3[k] = s g3.
-// gz2 and gz3 may be null (their inputs were zeros).
+// Every gradient g, g1, g2, g3 is given (zeros where none flows back). gz2 and gz3 are written when z2 and z3 are
+// given, and are null when they are not.
 template <class T>
 void tanh_jet3_backward(const T* t, const T* z1, const T* z2, const T* z3, const T* g, const T* g1, const T* g2,
                         const T* g3, T* gz, T* gz1, T* gz2, T* gz3, int64_t n, int64_t K, int64_t begin, int64_t end);

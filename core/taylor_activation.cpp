@@ -199,11 +199,18 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
                                                 const torch::Tensor& z3) {
     const int64_t K = z1.size(0);
     const std::vector<int64_t> full_shape{K, z.size(0), z.size(1)};
-    // Broadcast parts (the first layer's) are materialised: the kernels index every point.
-    auto full = [&](const torch::Tensor& x) {
-      return x.numel() > 0 ? x.expand(full_shape).contiguous() : torch::Tensor();
+    const bool has_z2 = z2.numel() > 0, has_z3 = z3.numel() > 0;
+    // Broadcast parts (the first layer's) are materialised: the kernels index every point. The kernels take z2
+    // and z3 together: a missing one of the two is written out as zeros.
+    auto full = [&](const torch::Tensor& x, bool given) {
+      return given ? x.expand(full_shape).contiguous() : torch::zeros(full_shape, z.options());
     };
-    auto z1f = full(z1), z2f = full(z2), z3f = full(z3);
+    auto z1f = z1.expand(full_shape).contiguous();
+    torch::Tensor z2f, z3f;
+    if (has_z2 || has_z3) {
+      z2f = full(z2, has_z2);
+      z3f = full(z3, has_z3);
+    }
     auto t = torch::tanh(z).contiguous();
     auto a1 = torch::empty(full_shape, z.options()), a2 = torch::empty_like(a1), a3 = torch::empty_like(a1);
     const int64_t n = t.numel();
@@ -217,7 +224,10 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
     ctx->saved_data["z1_shape"] = z1.sizes().vec();
     ctx->saved_data["z2_shape"] = z2.sizes().vec();
     ctx->saved_data["z3_shape"] = z3.sizes().vec();
-    ctx->save_for_backward({t, z1f, z2f.defined() ? z2f : z2, z3f.defined() ? z3f : z3});
+    ctx->saved_data["has_z2"] = has_z2;
+    ctx->saved_data["has_z3"] = has_z3;
+    auto none = torch::empty({0}, z.options());
+    ctx->save_for_backward({t, z1f, z2f.defined() ? z2f : none, z3f.defined() ? z3f : none});
     return {t, a1, a2, a3};
   }
 
@@ -226,15 +236,23 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
     const auto saved = ctx->get_saved_variables();
     const auto& t = saved[0];
     const auto& z1 = saved[1];
-    const bool has_z2 = saved[2].numel() > 0, has_z3 = saved[3].numel() > 0;
-    auto contiguous = [](const torch::Tensor& x) { return x.defined() ? x.contiguous() : x; };
-    const auto g = contiguous(grads[0]), g1 = contiguous(grads[1]), g2 = contiguous(grads[2]),
-               g3 = contiguous(grads[3]);
+    const bool with_z23 = saved[2].numel() > 0;
+    // The kernel takes every gradient (zeros where none flows back), so its loops have no branches.
+    auto given = [](const torch::Tensor& grad, const torch::Tensor& like) {
+      return grad.defined() ? grad.contiguous() : torch::zeros_like(like);
+    };
+    const auto g = given(grads[0], t), g1 = given(grads[1], z1), g2 = given(grads[2], z1), g3 = given(grads[3], z1);
     auto gz = torch::empty_like(t), gz1 = torch::empty_like(z1);
-    auto gz2 = has_z2 ? torch::empty_like(z1) : torch::Tensor(), gz3 = has_z3 ? torch::empty_like(z1) : torch::Tensor();
+    torch::Tensor gz2, gz3;
+    if (with_z23) {
+      gz2 = torch::empty_like(z1);
+      gz3 = torch::empty_like(z1);
+    }
     const int64_t n = t.numel(), K = z1.size(0);
     AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "tanh_jet3_backward", [&] {
-      auto ptr = [](const torch::Tensor& x) { return x.defined() && x.numel() > 0 ? x.data_ptr<scalar_t>() : nullptr; };
+      auto ptr = [](const torch::Tensor& x) {
+        return x.defined() && x.numel() > 0 ? x.data_ptr<scalar_t>() : nullptr;
+      };
       at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
         kernels::tanh_jet3_backward<scalar_t>(ptr(t), ptr(z1), ptr(saved[2]), ptr(saved[3]), ptr(g), ptr(g1),
                                               ptr(g2), ptr(g3), ptr(gz), ptr(gz1), ptr(gz2), ptr(gz3), n, K, begin,
@@ -242,9 +260,11 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
       });
     });
     gz1 = gz1.sum_to_size(ctx->saved_data["z1_shape"].toIntVector());
-    if (has_z2) gz2 = gz2.sum_to_size(ctx->saved_data["z2_shape"].toIntVector());
-    if (has_z3) gz3 = gz3.sum_to_size(ctx->saved_data["z3_shape"].toIntVector());
-    return {gz, gz1, gz2, gz3};
+    auto input_gradient = [&](const torch::Tensor& full, const char* given, const char* shape) {
+      return ctx->saved_data[given].toBool() ? full.sum_to_size(ctx->saved_data[shape].toIntVector())
+                                             : torch::Tensor();
+    };
+    return {gz, gz1, input_gradient(gz2, "has_z2", "z2_shape"), input_gradient(gz3, "has_z3", "z3_shape")};
   }
 };
 
