@@ -23,12 +23,17 @@ TEST_CASE("forward-mode derivatives and their gradients agree between CPU and GP
   cpu->to(torch::kFloat64);
   auto gpu = std::dynamic_pointer_cast<MLPImpl>(cpu->clone(torch::Device(torch::kCUDA)));
   auto x = torch::rand({256, 3}, torch::kFloat64);
+  // Summed second order, and third order per direction (the CPU's fused kernel against the GPU's tensor ops).
+  const bool third = GENERATE(false, true);
+  INFO((third ? "third order" : "summed second order"));
   auto run = [&](MLPImpl& net, const torch::Tensor& points) {
     net.zero_grad();
-    auto jet = net.forward_jet(Jet::along_axes(points, {}, true));
+    auto jet = net.forward_jet(Jet::along_axes(points, {}, !third, third));
     auto loss = jet.second_sum().square().mean() + jet.first.square().mean();
+    if (third) loss = loss + jet.third.square().mean();
     loss.backward();
     std::vector<torch::Tensor> out{jet.second_sum().cpu()};
+    if (third) out.push_back(jet.third.cpu());
     for (const auto& p : net.parameters()) out.push_back(p.grad().cpu());
     return out;
   };
