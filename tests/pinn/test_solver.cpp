@@ -364,6 +364,16 @@ TEST_CASE("residuals by forward mode (summed, per axis and mixed) equal those by
     auto b = reverse.evaluate(net, x);
     for (std::size_t i = 0; i < a.size(); ++i) REQUIRE((a[i] - b[i]).abs().max().item<double>() < 1e-10);
   }
+  // Beyond forward mode (three distinct inputs, fourth order): auto falls back to reverse mode, taylor refuses.
+  for (const auto* text : {"u_xyt + u", "u_xxxx - v"}) {
+    INFO(text);
+    std::vector<pinn::Expression> exprs{pinn::Expression::parse(text, symbols)};
+    pinn::ResidualEvaluator automatic(exprs, pinn::DerivativeMode::automatic);
+    REQUIRE_FALSE(automatic.uses_taylor());
+    REQUIRE(automatic.evaluate(net, x).front().isfinite().all().item<bool>());
+    REQUIRE_THROWS_WITH(pinn::ResidualEvaluator(exprs, pinn::DerivativeMode::taylor),
+                        Catch::Contains("forward mode goes to the third order"));
+  }
 }
 
 TEST_CASE("interior_weight weighs each residual point", "[solver]") {
