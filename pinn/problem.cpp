@@ -111,6 +111,10 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
   if (c.hard && c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial &&
       c.kind != ConditionKind::periodic)
     s.fail_at("hard", "only dirichlet, initial and periodic conditions can be imposed exactly (hard)");
+  c.clamped = s.get<bool>("clamped", false);
+  if (c.clamped && (!c.hard || (c.kind != ConditionKind::dirichlet && c.kind != ConditionKind::initial)))
+    s.fail_at("clamped", "`clamped: true` holds the normal (or time) derivative of a hard dirichlet or initial "
+                         "condition's value as well; add `hard: true`, or remove `clamped`");
 
   // The constrained output.
   std::string output = p.symbols.outputs.front();
@@ -247,6 +251,12 @@ void check_hard_conditions(const Section& root, const Problem& p) {
       if (p.conditions[i].selector.predicate)
         items[i].fail_at("where", "a hard condition selects its part of the boundary by name (`on: top`), not by "
                                   "a predicate; name the piece (geometry `boundary:` renames) or make it soft");
+    if (hard.size() > 1)
+      for (auto i : hard)
+        if (p.conditions[i].clamped)
+          items[i].fail_at("clamped", "output '" + output + "' has several hard conditions; a clamped one must be "
+                                      "its only one (the blend of several pieces' data does not keep each one's "
+                                      "normal derivative): give the pieces to one condition with one value formula");
     if (hard.empty() || (hard.size() == 1 && p.conditions[hard[0]].selector.pieces.empty())) continue;
     for (auto i : hard) {
       if (p.conditions[i].kind == ConditionKind::initial)

@@ -36,6 +36,10 @@ struct Condition {
   bool default_points = false;          // points not given: the training section's boundary/initial count
   double weight = 1.0;
   bool hard = false;
+  // Hard and clamped: u = value + phi^2 N, so the derivative along the normal (dirichlet) or in time (initial) is
+  // the value expression's own there, as well as the value (no slip for a stream function, a clamped plate's
+  // edge, a wave's initial velocity).
+  bool clamped = false;
   torch::Tensor at;                     // point constraints: [P, d]
   int64_t axis = 0;                     // periodic: the periodic input
   std::vector<Expression> periodic_terms;  // periodic: quantities equal on both sides (u, u_x, ...)

@@ -195,8 +195,8 @@ void Solver::install_hard_constraints() {
   auto problem = &problem_;
   // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function
   // for Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece (zero only on
-  // the pieces named: others stay free for their soft conditions). Outputs without a hard condition keep g = 0,
-  // phi = 1.
+  // the pieces named: others stay free for their soft conditions), squared for a clamped condition. Outputs
+  // without a hard condition keep g = 0, phi = 1.
   auto known = [problem, hard](const torch::Tensor& x) {
     std::vector<torch::Tensor> g, phi;
     for (const auto& conditions : hard) {
@@ -213,6 +213,8 @@ void Solver::install_hard_constraints() {
         g.push_back(gj);
         phi.push_back(phij);
       }
+      // A clamped condition (the output's only hard one) squares phi: phi^2 N has no normal derivative there.
+      if (conditions.size() == 1 && conditions.front()->clamped) phi.back() = phi.back().square();
     }
     return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);  // [N, 2m]
   };

@@ -4,6 +4,7 @@
 // inside, and clear errors where the pieces do not cover the boundary or cannot be told apart (meshes).
 #include "core/build_config.h"
 #include "core/config.h"
+#include "core/diff.h"
 #include "geometry/adf.h"
 #include "geometry/geometry.h"
 #include "pinn/problem.h"
@@ -17,6 +18,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <numbers>
+#include <tuple>
 
 using namespace physis;
 
@@ -352,4 +355,78 @@ training: {interior_points: 64, boundary_points: 32}
   REQUIRE_FALSE(reverse.uses_taylor());
   reverse.loss(0);
   CHECK(reverse.hard_jet_misses() == 0);
+}
+
+TEST_CASE("a clamped hard condition holds the value and its normal derivative", "[hard]") {
+  // u = g + phi^2 N: on the pieces, u = g and grad u = grad g, for the untrained network; without `clamped`
+  // the gradient differs (negative control).
+  const std::string value = "x*y + sin(2*x) + y^2";
+  auto g = [](const torch::Tensor& x) {
+    auto px = x.select(1, 0), py = x.select(1, 1);
+    return std::tuple{px * py + torch::sin(2 * px) + py * py, py + 2 * torch::cos(2 * px), px + 2 * py};
+  };
+  const bool clamped = GENERATE(true, false);
+  const bool pieces = GENERATE(true, false);
+  INFO((clamped ? "clamped" : "not clamped") << (pieces ? ", on left and bottom" : ", on the whole boundary"));
+  auto p = problem_from(cavity + "pde: {name: poisson, source: 1}\nconditions:\n  - {type: dirichlet, value: \"" +
+                        value + "\", hard: true" + (pieces ? ", on: [left, bottom]" : "") +
+                        (clamped ? ", clamped: true" : "") + "}\n" +
+                        (pieces ? "  - {type: neumann, on: [top, right], value: 0}\n" : "") +
+                        "training: {interior_points: 64, boundary_points: 64}\n");
+  pinn::Solver solver(p, runtime64(4));
+  geometry::Sampler sampler(geometry::SamplerOptions().seed(5), torch::kFloat64);
+  auto b = p.domain->sample_boundary(400, sampler);
+  auto on = pieces ? (b.mask("left") | b.mask("bottom")) : torch::ones({b.size()}, torch::kBool);
+  auto x = b.points.index({on}).clone().requires_grad_(true);
+  REQUIRE(x.size(0) > 50);
+  Derivatives d(x, solver.network()->forward(x));
+  auto [gv, gx, gy] = g(x.detach());
+  REQUIRE(max_abs(d.value(0) - gv) < 1e-6);
+  const double gradient_error = std::max(max_abs(d.d(0, 0) - gx), max_abs(d.d(0, 1) - gy));
+  if (clamped)
+    REQUIRE(gradient_error < 1e-6);
+  else
+    REQUIRE(gradient_error > 1e-3);
+  // Forward mode sees the same derivatives inside, next to the boundary, as reverse mode.
+  auto inner = p.domain->sample_interior(100, sampler);
+  std::vector<pinn::Expression> e{pinn::Expression::parse("u_x + u_yy - u_xxy", p.symbols)};
+  auto net = solver.network();
+  auto tf = pinn::ResidualEvaluator(e, pinn::DerivativeMode::taylor).evaluate(net, inner).front();
+  auto tr = pinn::ResidualEvaluator(e, pinn::DerivativeMode::autograd).evaluate(net, inner).front();
+  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
+}
+
+TEST_CASE("a clamped hard initial condition holds the value and the time derivative", "[hard]") {
+  auto p = problem_from(R"yaml(
+geometry: {interval: {min: 0, max: 1}}
+time: [0, 1]
+equations: ["u_tt - u_xx"]
+conditions:
+  - {type: dirichlet, value: 0}
+  - {type: initial, value: "sin(pi*x) + t*cos(pi*x)", hard: true, clamped: true}
+training: {interior_points: 64, boundary_points: 16}
+)yaml");
+  pinn::Solver solver(p, runtime64(6));
+  auto x = torch::stack({torch::linspace(0, 1, 50, torch::kFloat64), torch::zeros({50}, torch::kFloat64)}, 1)
+               .requires_grad_(true);
+  Derivatives d(x, solver.network()->forward(x));
+  auto px = x.detach().select(1, 0);
+  REQUIRE(max_abs(d.value(0) - torch::sin(std::numbers::pi * px)) < 1e-6);
+  REQUIRE(max_abs(d.d(0, 1) - torch::cos(std::numbers::pi * px)) < 1e-6);
+  // Later, u and u_t are the network's.
+  auto later = x.detach().clone();
+  later.select(1, 1).fill_(0.5);
+  REQUIRE(max_abs(solver.network()->forward(later).select(1, 0) - torch::sin(std::numbers::pi * px) -
+                  0.5 * torch::cos(std::numbers::pi * px)) > 1e-3);
+}
+
+TEST_CASE("clamped conditions: mistakes name the line", "[hard]") {
+  const std::string base = cavity + "pde: {name: poisson, source: 1}\nconditions:\n";
+  CHECK_THAT(problem_error(base + "  - {type: dirichlet, value: 0, clamped: true}\n"),
+             Catch::StartsWith("test.yaml:6:") && Catch::Contains("add `hard: true`"));
+  CHECK_THAT(problem_error(base + "  - {type: neumann, value: 0, hard: true, clamped: true}\n"),
+             Catch::StartsWith("test.yaml:6:"));
+  CHECK_THAT(problem_error(base + "  - {type: dirichlet, on: top, value: 1, hard: true, clamped: true}\n"
+                                  "  - {type: dirichlet, on: [left, right, bottom], value: 0, hard: true}\n"),
+             Catch::StartsWith("test.yaml:6:") && Catch::Contains("a clamped one must be its only one"));
 }
