@@ -113,6 +113,7 @@ void heatmap_setup(std::ostream& gp, const PanelLayout& layout, const std::vecto
   gp << (layout.true_aspect ? "set size ratio -1\n" : "set size square\n");
   gp << "set autoscale xfix\nset autoscale yfix\nset tics out\nset xtics nomirror\nset ytics nomirror\n";
   gp << "set rmargin 9\n";  // room for the colour bar's labels
+  gp << "set format cb '%g'\n";  // 0.003, not 0.003000000
   gp << "set xlabel " << gnuplot_string(axes[0]) << "\nset ylabel " << gnuplot_string(axes[1]) << "\n";
 }
 
