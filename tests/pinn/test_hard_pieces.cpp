@@ -37,6 +37,26 @@ geometry:
   rectangle: {min: [0, 0], max: [1, 1], boundary: {y_max: top, x_min: left, x_max: right, y_min: bottom}}
 )yaml";
 
+// The expressions evaluated at `points` by forward mode (which must serve them) and by reverse mode: finite, not all
+// near zero, and equal to 1e-8 (relative to their size).
+void require_forward_equals_reverse(FieldNetwork& net, const std::vector<pinn::Expression>& expressions,
+                                    const torch::Tensor& points) {
+  pinn::ResidualEvaluator forward(expressions, pinn::DerivativeMode::taylor);
+  pinn::ResidualEvaluator reverse(expressions, pinn::DerivativeMode::autograd);
+  REQUIRE(forward.uses_taylor());
+  auto a = forward.evaluate(net, points), b = reverse.evaluate(net, points);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(torch::isfinite(a[i]).all().item<bool>());
+    REQUIRE(max_abs(b[i]) > 1e-3);
+    REQUIRE(max_abs(a[i] - b[i]) < 1e-8 * (1 + max_abs(b[i])));
+  }
+}
+
+// Third derivatives of u, along the axes and mixed.
+std::vector<pinn::Expression> third_derivatives(const pinn::Problem& p) {
+  return {pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
+}
+
 // Every piece's data holds to 1e-6 at sampled boundary points, by reverse and forward mode, for the untrained
 // network of a solver; inside, the Laplacian residuals and a sum of third derivatives are finite and agree between
 // the two modes.
@@ -59,20 +79,8 @@ void require_exact_on_pieces(const pinn::Problem& p, const std::map<std::string,
   REQUIRE(max_abs(jet.value.select(1, 0) - expected) < 1e-6);
 
   auto inner = p.domain->sample_interior(300, sampler);
-  pinn::ResidualEvaluator forward(p.equations, pinn::DerivativeMode::taylor);
-  pinn::ResidualEvaluator reverse(p.equations, pinn::DerivativeMode::autograd);
-  auto rf = forward.evaluate(net, inner).front(), rr = reverse.evaluate(net, inner).front();
-  REQUIRE(torch::isfinite(rr).all().item<bool>());
-  REQUIRE(max_abs(rf - rr) < 1e-8 * (1 + max_abs(rr)));
-  // Third derivatives, axis and mixed, through the hard transform: the same by both modes.
-  std::vector<pinn::Expression> third{pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
-  pinn::ResidualEvaluator forward3(third, pinn::DerivativeMode::taylor);
-  pinn::ResidualEvaluator reverse3(third, pinn::DerivativeMode::autograd);
-  REQUIRE(forward3.uses_taylor());
-  auto tf = forward3.evaluate(net, inner).front(), tr = reverse3.evaluate(net, inner).front();
-  REQUIRE(torch::isfinite(tf).all().item<bool>());
-  REQUIRE(max_abs(tr) > 1e-3);
-  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
+  require_forward_equals_reverse(net, p.equations, inner);
+  require_forward_equals_reverse(net, third_derivatives(p), inner);  // through the hard transform
   auto terms = solver.loss(0);
   REQUIRE(terms.size() == 1);  // the PDE residual only: hard conditions add no loss
   REQUIRE(std::isfinite(terms.front().second.item<double>()));
@@ -121,21 +129,8 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64, deriv
   auto values = torch::stack({torch::ones_like(ix), torch::zeros_like(ix), ix * (1 - ix)}, 1);
   auto blend = geometry::transfinite_interpolation(phis, values, 1.0);
   REQUIRE(max_abs(net->forward(inner).select(1, 0) - blend) > 1e-3);
-  pinn::ResidualEvaluator forward(p.equations, pinn::DerivativeMode::taylor);
-  pinn::ResidualEvaluator reverse(p.equations, pinn::DerivativeMode::autograd);
-  REQUIRE(forward.uses_taylor());
-  auto rf = forward.evaluate(net, inner).front(), rr = reverse.evaluate(net, inner).front();
-  REQUIRE(torch::isfinite(rf).all().item<bool>());
-  REQUIRE(max_abs(rf - rr) < 1e-8 * (1 + max_abs(rr)));
-  // Third derivatives, axis and mixed, through the hard transform: the same by both modes.
-  std::vector<pinn::Expression> third{pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
-  pinn::ResidualEvaluator forward3(third, pinn::DerivativeMode::taylor);
-  pinn::ResidualEvaluator reverse3(third, pinn::DerivativeMode::autograd);
-  REQUIRE(forward3.uses_taylor());
-  auto tf = forward3.evaluate(net, inner).front(), tr = reverse3.evaluate(net, inner).front();
-  REQUIRE(torch::isfinite(tf).all().item<bool>());
-  REQUIRE(max_abs(tr) > 1e-3);
-  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
+  require_forward_equals_reverse(net, p.equations, inner);
+  require_forward_equals_reverse(net, third_derivatives(p), inner);  // through the hard transform
   auto terms = solver.loss(0);
   for (const auto& [name, value] : terms) {
     INFO(name);
@@ -387,13 +382,9 @@ TEST_CASE("a clamped hard condition holds the value and its normal derivative", 
     REQUIRE(gradient_error < 1e-6);
   else
     REQUIRE(gradient_error > 1e-3);
-  // Forward mode sees the same derivatives inside, next to the boundary, as reverse mode.
-  auto inner = p.domain->sample_interior(100, sampler);
-  std::vector<pinn::Expression> e{pinn::Expression::parse("u_x + u_yy - u_xxy", p.symbols)};
+  // Inside, forward mode sees the same derivatives of the clamped transform as reverse mode.
   auto net = solver.network();
-  auto tf = pinn::ResidualEvaluator(e, pinn::DerivativeMode::taylor).evaluate(net, inner).front();
-  auto tr = pinn::ResidualEvaluator(e, pinn::DerivativeMode::autograd).evaluate(net, inner).front();
-  REQUIRE(max_abs(tf - tr) < 1e-8 * (1 + max_abs(tr)));
+  require_forward_equals_reverse(net, third_derivatives(p), p.domain->sample_interior(100, sampler));
 }
 
 TEST_CASE("a clamped hard initial condition holds the value and the time derivative", "[hard]") {
