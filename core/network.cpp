@@ -103,7 +103,7 @@ torch::Tensor FourierFeaturesImpl::forward(const torch::Tensor& x) {
 Jet FourierFeaturesImpl::forward_jet(const Jet& x) {
   auto z = jet_linear(x, frequencies.t(), torch::Tensor());  // [N, F]
   auto s = torch::sin(z.value), c = torch::cos(z.value);
-  return jet_cat({jet_elementwise(z, s, c, -s, -c), jet_elementwise(z, c, -s, -c, s)});
+  return jet_cat({jet_elementwise(z, s, c, -s, -c, s), jet_elementwise(z, c, -s, -c, s, c)});
 }
 
 FieldNetworkImpl::FieldNetworkImpl(FieldNetworkOptions options_) : options(std::move(options_)) { reset(); }
@@ -173,13 +173,14 @@ Jet FieldNetworkImpl::embed_periodic(const Jet& x, const Jet& h) const {
       columns.push_back(jet_narrow(h, i, 1));
       continue;
     }
-    // d/dx cos z = -w sin z, d2/dx2 = -w^2 cos z, d3/dx3 = w^3 sin z; likewise for sin.
+    // d/dx cos z = -w sin z, d2/dx2 = -w^2 cos z, d3/dx3 = w^3 sin z, d4/dx4 = w^4 cos z; likewise for sin.
     auto column = jet_narrow(x, i, 1);
     auto [lower, w] = period(i);
     auto z = (column.value - lower) * w;
     auto c = torch::cos(z), s = torch::sin(z);
-    columns.push_back(jet_elementwise(column, c, -w * s, -w * w * c, w * w * w * s));
-    columns.push_back(jet_elementwise(column, s, w * c, -w * w * s, -w * w * w * c));
+    const double w2 = w * w;
+    columns.push_back(jet_elementwise(column, c, -w * s, -w2 * c, w2 * w * s, w2 * w2 * c));
+    columns.push_back(jet_elementwise(column, s, w * c, -w2 * s, -w2 * w * c, w2 * w2 * s));
   }
   return jet_cat(columns);
 }

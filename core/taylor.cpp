@@ -18,16 +18,16 @@ torch::Tensor mul_maybe(const torch::Tensor& a, const torch::Tensor& b) {
 Jet like(const Jet& x) {
   Jet y;
   y.summed = x.summed;
-  y.third_order = x.third_order;
+  y.order = x.order;
   return y;
 }
 void check_same_mode(const Jet& a, const Jet& b, const char* what) {
-  TORCH_CHECK(a.summed == b.summed && a.third_order == b.third_order, what,
-              ": both jets must carry the same derivatives (summed or per direction, second or third order)");
+  TORCH_CHECK(a.summed == b.summed && a.order == b.order, what,
+              ": both jets must carry the same derivatives (summed or per direction, and of one order)");
 }
 }  // namespace
 
-Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed, bool third_order) {
+Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summed, int order) {
   TORCH_CHECK(x.dim() == 2, "Jet::seed: expected points [N, d] but got ", x.sizes());
   TORCH_CHECK(directions.dim() == 2 && directions.size(1) == x.size(1),
               "Jet::seed: expected directions [K, ", x.size(1), "] but got ", directions.sizes());
@@ -35,12 +35,13 @@ Jet Jet::seed(const torch::Tensor& x, const torch::Tensor& directions, bool summ
   jet.value = x;
   jet.first = directions.to(x.options()).unsqueeze(1);  // [K, 1, d]: the same for every point
   jet.summed = summed;
-  TORCH_CHECK(!(summed && third_order), "Jet::seed: third derivatives are carried per direction, not summed");
-  jet.third_order = third_order;
+  TORCH_CHECK(order >= 2 && order <= 4, "Jet::seed: jets carry derivatives of order 2, 3 or 4, not ", order);
+  TORCH_CHECK(!summed || order == 2, "Jet::seed: derivatives above the second are carried per direction, not summed");
+  jet.order = order;
   return jet;
 }
 
-Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed, bool third_order) {
+Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bool summed, int order) {
   const int64_t d = x.size(1);
   auto index = dims.empty() ? torch::arange(d, torch::TensorOptions().dtype(torch::kLong).device(x.device()))
                             : torch::tensor(dims, torch::TensorOptions().dtype(torch::kLong)).to(x.device());
@@ -48,7 +49,7 @@ Jet Jet::along_axes(const torch::Tensor& x, const std::vector<int64_t>& dims, bo
   // One-hot rows built directly: [K, d], never the d x d identity (d may be 10^5).
   auto directions = torch::zeros({k, d}, x.options());
   directions.scatter_(1, index.unsqueeze(1), 1.0);
-  auto jet = seed(x, directions, summed, third_order);
+  auto jet = seed(x, directions, summed, order);
   jet.axes = index;
   return jet;
 }
@@ -67,9 +68,15 @@ torch::Tensor Jet::second_at(int64_t k) const {
 torch::Tensor Jet::first_at(int64_t k) const { return first.select(0, k).expand_as(value); }
 
 torch::Tensor Jet::third_at(int64_t k) const {
-  TORCH_CHECK(third_order, "Jet::third_at: this jet carries derivatives up to the second order only");
+  TORCH_CHECK(order >= 3, "Jet::third_at: this jet carries derivatives up to the second order only");
   if (!third.defined()) return torch::zeros_like(value);
   return third.select(0, k).expand_as(value);
+}
+
+torch::Tensor Jet::fourth_at(int64_t k) const {
+  TORCH_CHECK(order >= 4, "Jet::fourth_at: this jet carries derivatives up to order ", order, " only");
+  if (!fourth.defined()) return torch::zeros_like(value);
+  return fourth.select(0, k).expand_as(value);
 }
 
 Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& bias) {
@@ -85,23 +92,32 @@ Jet jet_linear(const Jet& x, const torch::Tensor& weight, const torch::Tensor& b
   }
   if (x.second.defined()) y.second = x.second.matmul(wt);                   // [M, N|1, out]
   if (x.third.defined()) y.third = x.third.matmul(wt);                      // [K, N|1, out]
+  if (x.fourth.defined()) y.fourth = x.fourth.matmul(wt);                   // [K, N|1, out]
   return y;
 }
 
 Jet jet_elementwise(const Jet& x, const torch::Tensor& f, const torch::Tensor& df, const torch::Tensor& d2f,
-                    const torch::Tensor& d3f) {
+                    const torch::Tensor& d3f, const torch::Tensor& d4f) {
   Jet y = like(x);
   y.value = f;                                          // [N, w]
   y.first = df * x.first;                               // [K, N, w]
   auto square = x.first * x.first;
   auto curvature = d2f * sum_or_same(square, x.summed);  // [M, N, w]
   y.second = x.second.defined() ? torch::addcmul(curvature, df, x.second) : curvature;
-  if (x.third_order) {
-    TORCH_CHECK(d3f.defined(), "jet_elementwise: a third-order jet needs the function's third derivative");
+  if (x.order >= 3) {
+    TORCH_CHECK(d3f.defined(), "jet_elementwise: a jet of order ", x.order, " needs the function's third derivative");
     // f''' z1^3 + 3 f'' z1 z2 + f' z3
     y.third = d3f * square * x.first;
     if (x.second.defined()) y.third = y.third + 3 * d2f * x.first * x.second;
     if (x.third.defined()) y.third = torch::addcmul(y.third, df, x.third);
+  }
+  if (x.order >= 4) {
+    TORCH_CHECK(d4f.defined(), "jet_elementwise: a jet of order 4 needs the function's fourth derivative");
+    // f'''' z1^4 + 6 f''' z1^2 z2 + f'' (4 z1 z3 + 3 z2^2) + f' z4
+    y.fourth = d4f * square * square;
+    if (x.second.defined()) y.fourth = y.fourth + d3f * 6 * square * x.second + 3 * d2f * x.second * x.second;
+    if (x.third.defined()) y.fourth = y.fourth + 4 * d2f * x.first * x.third;
+    if (x.fourth.defined()) y.fourth = torch::addcmul(y.fourth, df, x.fourth);
   }
   return y;
 }
@@ -115,11 +131,18 @@ Jet jet_mul(const Jet& a, const Jet& b) {
   auto cross = 2 * sum_or_same(a.first * b.first, a.summed);
   y.second = add_maybe(add_maybe(a.second.defined() ? a.second * b.value : torch::Tensor(), cross),
                        b.second.defined() ? a.value * b.second : torch::Tensor());
-  if (a.third_order) {
+  if (a.order >= 3) {
     // (ab)''' = a''' b + 3 a'' b' + 3 a' b'' + a b'''
     auto t = add_maybe(mul_maybe(a.third, b.value), mul_maybe(a.value, b.third));
     t = add_maybe(t, mul_maybe(a.second, 3 * b.first));
     y.third = add_maybe(t, mul_maybe(3 * a.first, b.second));
+  }
+  if (a.order >= 4) {
+    // (ab)'''' = a'''' b + 4 a''' b' + 6 a'' b'' + 4 a' b''' + a b''''
+    auto t = add_maybe(mul_maybe(a.fourth, b.value), mul_maybe(a.value, b.fourth));
+    t = add_maybe(t, mul_maybe(a.third, 4 * b.first));
+    t = add_maybe(t, mul_maybe(6 * a.second, b.second));
+    y.fourth = add_maybe(t, mul_maybe(4 * a.first, b.third));
   }
   return y;
 }
@@ -131,6 +154,7 @@ Jet jet_add(const Jet& a, const Jet& b) {
   y.first = a.first + b.first;
   y.second = add_maybe(a.second, b.second);
   y.third = add_maybe(a.third, b.third);
+  y.fourth = add_maybe(a.fourth, b.fourth);
   return y;
 }
 
@@ -140,6 +164,7 @@ Jet jet_narrow(const Jet& x, int64_t start, int64_t length) {
   y.first = x.first.narrow(-1, start, length);
   if (x.second.defined()) y.second = x.second.narrow(-1, start, length);
   if (x.third.defined()) y.third = x.third.narrow(-1, start, length);
+  if (x.fourth.defined()) y.fourth = x.fourth.narrow(-1, start, length);
   return y;
 }
 
@@ -167,6 +192,7 @@ Jet jet_cat(const std::vector<Jet>& parts) {
   y.first = cat_part(&Jet::first, k);
   y.second = cat_part(&Jet::second, y.summed ? 1 : k);
   y.third = cat_part(&Jet::third, k);
+  y.fourth = cat_part(&Jet::fourth, k);
   return y;
 }
 
@@ -177,6 +203,7 @@ Jet jet_affine(const Jet& x, const torch::Tensor& shift, const torch::Tensor& sc
   y.axes = x.axes;  // a per-column scale keeps unit seeds on their axes
   if (x.second.defined()) y.second = x.second * scale;
   if (x.third.defined()) y.third = x.third * scale;
+  if (x.fourth.defined()) y.fourth = x.fourth * scale;
   return y;
 }
 

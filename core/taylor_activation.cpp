@@ -16,11 +16,12 @@ namespace physis {
 namespace {
 
 struct Derivs {
-  torch::Tensor f, d1, d2, d3;  // f and its first three derivatives at z
+  torch::Tensor f, d1, d2, d3, d4;  // f and its first four derivatives at z
 };
 
-// d3 is only needed by the backward pass.
-Derivs activation_derivatives(Activation activation, const torch::Tensor& z, bool need_value, bool need_d3) {
+// d3 is only needed by the backward pass and by jets of order 3 and 4, d4 by jets of order 4.
+Derivs activation_derivatives(Activation activation, const torch::Tensor& z, bool need_value, bool need_d3,
+                              bool need_d4 = false) {
   Derivs r;
   switch (activation) {
     case Activation::tanh: {
@@ -28,6 +29,7 @@ Derivs activation_derivatives(Activation activation, const torch::Tensor& z, boo
       r.d1 = 1 - t * t;
       r.d2 = -2 * t * r.d1;
       if (need_d3) r.d3 = -2 * r.d1 * (1 - 3 * t * t);
+      if (need_d4) r.d4 = 8 * t * r.d1 * (2 - 3 * t * t);
       if (need_value) r.f = std::move(t);
       break;
     }
@@ -36,6 +38,7 @@ Derivs activation_derivatives(Activation activation, const torch::Tensor& z, boo
       r.d1 = c;
       r.d2 = -s;
       if (need_d3) r.d3 = -c;
+      if (need_d4) r.d4 = s;
       if (need_value) r.f = s;
       break;
     }
@@ -47,6 +50,8 @@ Derivs activation_derivatives(Activation activation, const torch::Tensor& z, boo
       r.d1 = sg + z * p;
       r.d2 = p * g;
       if (need_d3) r.d3 = p * (q * g + q - 2 * z * p);
+      // f^(n) = z sigma^(n) + n sigma^(n-1), sigma''' = p (q^2 - 2 p), sigma'''' = p q (q^2 - 8 p)
+      if (need_d4) r.d4 = p * (z * q * (q * q - 8 * p) + 4 * (q * q - 2 * p));
       if (need_value) r.f = z * sg;
       break;
     }
@@ -56,6 +61,7 @@ Derivs activation_derivatives(Activation activation, const torch::Tensor& z, boo
       r.d1 = Phi + z * phi;
       r.d2 = phi * (2 - z * z);
       if (need_d3) r.d3 = z * phi * (z * z - 4);
+      if (need_d4) r.d4 = phi * (7 * z * z - z * z * z * z - 4);
       if (need_value) r.f = z * Phi;
       break;
     }
@@ -271,22 +277,22 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
 }  // namespace
 
 Jet jet_activation(Activation activation, const Jet& z) {
-  if (z.third_order) {
-    if (use_fused_kernel(activation, z.value)) {
+  if (z.order >= 3) {
+    if (z.order == 3 && use_fused_kernel(activation, z.value)) {
       auto empty = torch::empty({0}, z.value.options());
       auto out = TanhJet3Function::apply(z.value, z.first, z.second.defined() ? z.second : empty,
                                          z.third.defined() ? z.third : empty);
       Jet y;
-      y.third_order = true;
+      y.order = 3;
       y.value = out[0];
       y.first = out[1];
       y.second = out[2];
       y.third = out[3];
       return y;
     }
-    // Other activations and devices take plain tensor ops (autograd differentiates them).
-    auto r = activation_derivatives(activation, z.value, /*need_value=*/true, /*need_d3=*/true);
-    return jet_elementwise(z, r.f, r.d1, r.d2, r.d3);
+    // Other activations, devices and orders take plain tensor ops (autograd differentiates them).
+    auto r = activation_derivatives(activation, z.value, /*need_value=*/true, /*need_d3=*/true, z.order >= 4);
+    return jet_elementwise(z, r.f, r.d1, r.d2, r.d3, r.d4);
   }
   // Autograd functions take no undefined tensors: an empty one marks a zero second derivative.
   auto second = z.second.defined() ? z.second : torch::empty({0}, z.value.options());

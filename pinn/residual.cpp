@@ -30,7 +30,7 @@ std::vector<std::pair<int64_t, int64_t>> mixed_pairs(const std::vector<Derivativ
 
 bool taylor_can_serve(const std::vector<DerivativeKey>& keys) {
   return std::all_of(keys.begin(), keys.end(), [](const DerivativeKey& k) {
-    return k.dims.size() <= 2 || (k.dims.size() == 3 && distinct(k.dims).size() <= 2);
+    return k.dims.size() <= 2 || (k.dims.size() <= 4 && distinct(k.dims).size() <= 2);
   });
 }
 
@@ -49,8 +49,14 @@ std::vector<std::pair<int64_t, int64_t>> taylor_difference_pairs(const std::vect
   return mixed_pairs(keys, 3);
 }
 
-bool taylor_third_order(const std::vector<DerivativeKey>& keys) {
-  return std::any_of(keys.begin(), keys.end(), [](const DerivativeKey& k) { return k.dims.size() == 3; });
+std::vector<std::pair<int64_t, int64_t>> taylor_skew_pairs(const std::vector<DerivativeKey>& keys) {
+  return mixed_pairs(keys, 4);
+}
+
+int taylor_order(const std::vector<DerivativeKey>& keys) {
+  std::size_t order = 2;
+  for (const auto& k : keys) order = std::max(order, k.dims.size());
+  return static_cast<int>(order);
 }
 
 namespace {
@@ -100,39 +106,51 @@ class AutogradContext : public BaseContext {
   Derivatives d_;
 };
 
-// Forward mode: value, first and second (and third) derivatives along the planned axes (or, in summed mode, first
-// derivatives and the Laplacian over exactly those axes); after the axes' directions, one direction e_i + e_j per
-// planned pair, whose second derivative gives the mixed u_ij by polarization; then one direction e_i - e_j per pair
-// with mixed third derivatives: with D^3_{+} and D^3_{-} the third derivatives along e_i + e_j and e_i - e_j,
-//   D^3_{+} - D^3_{-} = 6 u_iij + 2 u_jjj,   D^3_{+} + D^3_{-} = 2 u_iii + 6 u_ijj.
+// Forward mode: value, first and second (third, fourth) derivatives along the planned axes (or, in summed mode,
+// first derivatives and the Laplacian over exactly those axes); after the axes' directions, one direction e_i + e_j
+// per planned pair, whose second derivative gives the mixed u_ij by polarization; then e_i - e_j per pair with mixed
+// derivatives of order 3 or 4, and e_i + 2 e_j per pair with mixed fourth derivatives. With D^n_v the n-th
+// derivative along v, D^n_{a e_i + b e_j} = sum_m C(n, m) a^(n-m) b^m (i^(n-m) j^m), so with +, -, s for the three:
+//   D^3_+ - D^3_- = 6 u_iij + 2 u_jjj,               D^3_+ + D^3_- = 2 u_iii + 6 u_ijj;
+//   D^4_+ + D^4_- = 2 u_iiii + 12 u_iijj + 2 u_jjjj,  D^4_+ - D^4_- = 8 (u_iiij + u_ijjj),
+//   D^4_s = u_iiii + 8 u_iiij + 24 u_iijj + 32 u_ijjj + 16 u_jjjj.
 class TaylorContext : public BaseContext {
  public:
+  using Pairs = std::vector<std::pair<int64_t, int64_t>>;
   // laplacian_scale multiplies the summed second derivative (a stochastic Laplacian's d / B or 1 / V).
   TaylorContext(const torch::Tensor& x, Jet jet, const std::vector<int64_t>& axes,
                 const std::map<std::string, torch::Tensor>& extras, double laplacian_scale = 1.0,
-                const std::vector<std::pair<int64_t, int64_t>>& pairs = {},
-                const std::vector<std::pair<int64_t, int64_t>>& difference_pairs = {})
+                const Pairs& pairs = {}, const Pairs& difference_pairs = {}, const Pairs& skew_pairs = {})
       : BaseContext(x, extras), jet_(std::move(jet)), axes_(axes), laplacian_scale_(laplacian_scale) {
     int64_t slot = 0;
     for (auto a : axes) slot_[a] = slot++;
     for (const auto& p : pairs) pair_slot_[p] = slot++;
     for (const auto& p : difference_pairs) difference_slot_[p] = slot++;
+    for (const auto& p : skew_pairs) skew_slot_[p] = slot++;
   }
   torch::Tensor output(int64_t j) override { return jet_.value.select(1, j); }
   torch::Tensor derivative(int64_t out, const std::vector<int64_t>& dims) override {
     const int64_t k = slot_.at(dims.at(0));
-    if (dims.size() == 1) return jet_.first_at(k).select(1, out);
+    const auto n = dims.size();
+    if (n == 1) return jet_.first_at(k).select(1, out);
     const auto axes = distinct(dims);
-    if (axes.size() == 1) return (dims.size() == 2 ? jet_.second_at(k) : jet_.third_at(k)).select(1, out);
+    if (axes.size() == 1) return along(k, n).select(1, out);
     const std::pair<int64_t, int64_t> pair{*axes.begin(), *axes.rbegin()};
     const int64_t i = slot_.at(pair.first), j = slot_.at(pair.second), plus = pair_slot_.at(pair);
-    if (dims.size() == 2)
-      return 0.5 * (jet_.second_at(plus) - jet_.second_at(i) - jet_.second_at(j)).select(1, out);
-    const int64_t minus = difference_slot_.at(pair);
-    const auto p = jet_.third_at(plus), m = jet_.third_at(minus);
-    const bool iij = std::count(dims.begin(), dims.end(), pair.first) == 2;
-    auto third = iij ? (p - m - 2 * jet_.third_at(j)) / 6 : (p + m - 2 * jet_.third_at(i)) / 6;
-    return third.select(1, out);
+    if (n == 2) return (0.5 * (jet_.second_at(plus) - jet_.second_at(i) - jet_.second_at(j))).select(1, out);
+    const auto p = along(plus, n), m = along(difference_slot_.at(pair), n);
+    const auto times_i = std::count(dims.begin(), dims.end(), pair.first);  // of n, the rest along j
+    if (n == 3) {
+      auto third = times_i == 2 ? (p - m - 2 * jet_.third_at(j)) / 6 : (p + m - 2 * jet_.third_at(i)) / 6;
+      return third.select(1, out);
+    }
+    const auto a = jet_.fourth_at(i), e = jet_.fourth_at(j), s = jet_.fourth_at(skew_slot_.at(pair));
+    auto iijj = (p + m - 2 * a - 2 * e) / 12;
+    if (times_i == 2) return iijj.select(1, out);
+    auto sum = (p - m) / 8;                            // u_iiij + u_ijjj
+    auto weighted = (s - a - 24 * iijj - 16 * e) / 8;  // u_iiij + 4 u_ijjj
+    auto ijjj = (weighted - sum) / 3;
+    return (times_i == 3 ? sum - ijjj : ijjj).select(1, out);
   }
   torch::Tensor laplacian(int64_t out, const std::vector<int64_t>& dims) override {
     if (jet_.summed && dims == axes_) {
@@ -143,11 +161,16 @@ class TaylorContext : public BaseContext {
   }
 
  private:
+  // The derivative of order n (2, 3 or 4) along direction k, [N, w].
+  torch::Tensor along(int64_t k, std::size_t n) const {
+    return n == 2 ? jet_.second_at(k) : n == 3 ? jet_.third_at(k) : jet_.fourth_at(k);
+  }
+
   Jet jet_;
   std::vector<int64_t> axes_;
   double laplacian_scale_;
   std::map<int64_t, int64_t> slot_;
-  std::map<std::pair<int64_t, int64_t>, int64_t> pair_slot_, difference_slot_;
+  std::map<std::pair<int64_t, int64_t>, int64_t> pair_slot_, difference_slot_, skew_slot_;
 };
 
 }  // namespace
@@ -163,13 +186,14 @@ ResidualEvaluator::ResidualEvaluator(std::vector<Expression> expressions, Deriva
   const bool possible = taylor_can_serve(keys);
   if (mode == DerivativeMode::taylor && !possible)
     throw std::invalid_argument("derivatives: taylor cannot serve these equations' derivatives (forward mode goes to "
-                                "the third order, over at most two distinct inputs per derivative); use auto or "
-                                "autograd");
+                                "the fourth order, over at most two distinct inputs per derivative above the "
+                                "second); use auto or autograd");
   taylor_ = needs_derivatives_ && possible && mode != DerivativeMode::autograd;
   axes_ = taylor_axes(keys);
   pairs_ = taylor_pairs(keys);
   difference_pairs_ = taylor_difference_pairs(keys);
-  third_order_ = taylor_third_order(keys);
+  skew_pairs_ = taylor_skew_pairs(keys);
+  order_ = taylor_order(keys);
 
   // Summed mode carries one Laplacian instead of a second derivative per axis. It serves equations whose second
   // derivatives all sit in laplace() over one set of axes, with first derivatives along those axes only
@@ -226,21 +250,21 @@ ResidualEvaluator::Estimate ResidualEvaluator::estimate(FieldNetwork& net, const
 }
 
 Jet ResidualEvaluator::seed(const torch::Tensor& x) const {
-  auto axes = Jet::along_axes(x, axes_, summed_, third_order_);
-  if (pairs_.empty() && difference_pairs_.empty()) return axes;
-  // The axes' unit rows, then e_i + e_j per pair and e_i - e_j per difference pair: general directions, so the
-  // network's first layer multiplies them instead of gathering weight columns (cheap at the few inputs where mixed
-  // derivatives are asked for).
-  const auto extra = static_cast<int64_t>(pairs_.size() + difference_pairs_.size());
-  auto rows = torch::zeros({extra, x.size(1)}, x.options());
-  int64_t row = 0;
-  for (const auto& [pairs, sign] : {std::pair{&pairs_, 1.0}, std::pair{&difference_pairs_, -1.0}}) {
+  auto axes = Jet::along_axes(x, axes_, summed_, order_);
+  if (pairs_.empty() && difference_pairs_.empty() && skew_pairs_.empty()) return axes;
+  // The axes' unit rows, then e_i + e_j per pair, e_i - e_j per difference pair and e_i + 2 e_j per skew pair:
+  // general directions, so the network's first layer multiplies them instead of gathering weight columns (cheap
+  // at the few inputs where mixed derivatives are asked for).
+  std::vector<torch::Tensor> rows{axes.first.squeeze(1)};
+  for (const auto& [pairs, b] : {std::pair{&pairs_, 1.0}, std::pair{&difference_pairs_, -1.0}, std::pair{&skew_pairs_, 2.0}}) {
     for (const auto& [i, j] : *pairs) {
-      rows[row][i] = 1.0;
-      rows[row++][j] = sign;
+      auto row = torch::zeros({1, x.size(1)}, x.options());
+      row[0][i] = 1.0;
+      row[0][j] = b;
+      rows.push_back(row);
     }
   }
-  return Jet::seed(x, torch::cat({axes.first.squeeze(1), rows}), /*summed=*/false, third_order_);
+  return Jet::seed(x, torch::cat(rows), /*summed=*/false, order_);
 }
 
 std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const torch::Tensor& x,
@@ -252,7 +276,7 @@ std::vector<torch::Tensor> ResidualEvaluator::evaluate(FieldNetwork& net, const 
     return out;
   }
   if (taylor_) {
-    TaylorContext ctx(x, net->forward_jet(seed(x)), axes_, extras, 1.0, pairs_, difference_pairs_);
+    TaylorContext ctx(x, net->forward_jet(seed(x)), axes_, extras, 1.0, pairs_, difference_pairs_, skew_pairs_);
     for (const auto& e : expressions_) out.push_back(e.evaluate(ctx));
     return out;
   }
@@ -278,28 +302,29 @@ Jet function_jet(const std::function<torch::Tensor(const torch::Tensor&)>& f, co
                                    /*allow_unused=*/true)[0];
     return h.defined() ? (h * directions[k]).sum(1) : torch::zeros_like(g);
   };
-  std::vector<torch::Tensor> firsts, seconds, thirds;
+  // parts[o][k]: the derivative of order o + 1 along direction k, [N, c].
+  std::vector<std::vector<torch::Tensor>> parts(x.order);
   for (int64_t k = 0; k < K; ++k) {
-    std::vector<torch::Tensor> fk, sk, tk;
+    std::vector<std::vector<torch::Tensor>> columns(x.order);
     for (int64_t j = 0; j < c; ++j) {
-      auto dir = (d.gradient(j) * directions[k]).sum(1);     // [N]
-      auto second = along(dir, k, x.third_order);
-      fk.push_back(dir.detach());
-      sk.push_back(second.detach());
-      if (x.third_order) tk.push_back(along(second, k, false).detach());
+      auto derivative = (d.gradient(j) * directions[k]).sum(1);  // [N]
+      columns[0].push_back(derivative.detach());
+      for (int o = 1; o < x.order; ++o) {
+        derivative = along(derivative, k, /*differentiable=*/o + 1 < x.order);
+        columns[o].push_back(derivative.detach());
+      }
     }
-    firsts.push_back(torch::stack(fk, 1));
-    seconds.push_back(torch::stack(sk, 1));
-    if (x.third_order) thirds.push_back(torch::stack(tk, 1));
+    for (int o = 0; o < x.order; ++o) parts[o].push_back(torch::stack(columns[o], 1));
   }
   Jet out;
   out.summed = x.summed;
-  out.third_order = x.third_order;
+  out.order = x.order;
   out.value = y.detach();
-  out.first = torch::stack(firsts);                              // [K, N, c]
-  out.second = torch::stack(seconds);                            // [K, N, c]
+  out.first = torch::stack(parts[0]);                            // [K, N, c]
+  out.second = torch::stack(parts[1]);                           // [K, N, c]
   if (x.summed) out.second = out.second.sum(0, /*keepdim=*/true);
-  if (x.third_order) out.third = torch::stack(thirds);           // [K, N, c]
+  if (x.order >= 3) out.third = torch::stack(parts[2]);
+  if (x.order >= 4) out.fourth = torch::stack(parts[3]);
   return out;
 }
 
@@ -307,7 +332,8 @@ Jet FunctionJetCache::operator()(const Jet& x) {
   auto points = x.value.detach();
   auto directions = x.first.select(1, 0).detach();
   auto same = [&](const Entry& e) {
-    return e.summed == x.summed && e.third_order == x.third_order && e.points.sizes() == points.sizes() && e.directions.sizes() == directions.sizes() &&
+    return e.summed == x.summed && e.order == x.order && e.points.sizes() == points.sizes() &&
+           e.directions.sizes() == directions.sizes() &&
            e.points.device() == points.device() && e.points.dtype() == points.dtype() &&
            torch::equal(e.points, points) && torch::equal(e.directions, directions);
   };
@@ -320,7 +346,7 @@ Jet FunctionJetCache::operator()(const Jet& x) {
   }
   ++misses_;
   // Keep copies: the caller may later change its tensors in place (resampling writes new points).
-  Entry e{points.clone(), directions.clone(), x.summed, x.third_order, function_jet(f_, x)};
+  Entry e{points.clone(), directions.clone(), x.summed, x.order, function_jet(f_, x)};
   entries_.insert(entries_.begin(), std::move(e));
   if (entries_.size() > capacity_) entries_.pop_back();
   return entries_.front().jet;

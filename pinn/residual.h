@@ -19,25 +19,28 @@ namespace physis::pinn {
 enum class DerivativeMode { automatic, taylor, autograd };
 DerivativeMode parse_derivative_mode(const std::string& text);  // auto | taylor | autograd
 
-// Forward mode serves derivatives of order <= 2, mixed ones included (u_xx, u_xy), and of order 3 over at most two
-// distinct inputs (u_xxx, u_xxy; not u_xyz).
+// Forward mode serves derivatives of order <= 2, mixed ones included (u_xx, u_xy), and of order 3 and 4 over at
+// most two distinct inputs (u_xxx, u_xxy, u_xxyy; not u_xyz).
 bool taylor_can_serve(const std::vector<DerivativeKey>& keys);
 
 // The axes along which forward mode must push derivatives for these keys (sorted, distinct).
 std::vector<int64_t> taylor_axes(const std::vector<DerivativeKey>& keys);
 
-// The pairs of distinct axes (i < j) whose mixed second derivative u_ij the keys ask for (sorted, distinct).
-// Forward mode pushes one more direction e_i + e_j per pair and polarizes:
+// The pairs of distinct axes (i < j) whose mixed derivatives u_ij (or u_iij, u_iijj, ...) the keys ask for (sorted,
+// distinct). Forward mode pushes one more direction e_i + e_j per pair and polarizes:
 // u_ij = (D^2_{e_i + e_j} u - u_ii - u_jj) / 2, so a mixed derivative costs one direction, not a backward pass.
-// Third-order mixed derivatives (u_iij, u_ijj) need these pairs too.
 std::vector<std::pair<int64_t, int64_t>> taylor_pairs(const std::vector<DerivativeKey>& keys);
 
-// The pairs (i < j) with mixed third derivatives: forward mode pushes e_i - e_j for them as well, and
+// The pairs with mixed derivatives of order 3 or 4: forward mode pushes e_i - e_j for them as well, and
 // u_iij = (D^3_{e_i + e_j} u - D^3_{e_i - e_j} u - 2 u_jjj) / 6,  u_ijj = (D^3_{e_i + e_j} u + D^3_{e_i - e_j} u - 2 u_iii) / 6.
 std::vector<std::pair<int64_t, int64_t>> taylor_difference_pairs(const std::vector<DerivativeKey>& keys);
 
-// Whether the keys ask for third derivatives (forward mode then carries them along every direction).
-bool taylor_third_order(const std::vector<DerivativeKey>& keys);
+// The pairs with mixed fourth derivatives: forward mode pushes e_i + 2 e_j for them too (five directions give the
+// five fourth derivatives over two inputs; see TaylorContext in residual.cpp).
+std::vector<std::pair<int64_t, int64_t>> taylor_skew_pairs(const std::vector<DerivativeKey>& keys);
+
+// The highest derivative order the keys ask for, at least 2 (forward mode carries that order along every direction).
+int taylor_order(const std::vector<DerivativeKey>& keys);
 
 // Evaluates a fixed list of expressions with one network pass per batch of points.
 class ResidualEvaluator {
@@ -73,8 +76,9 @@ class ResidualEvaluator {
   std::optional<StochasticLaplacian> stochastic_;
   std::vector<int64_t> axes_;
   std::vector<std::pair<int64_t, int64_t>> pairs_;  // mixed second derivatives, by polarization
-  std::vector<std::pair<int64_t, int64_t>> difference_pairs_;  // mixed third derivatives, with pairs_
-  bool third_order_ = false;
+  std::vector<std::pair<int64_t, int64_t>> difference_pairs_;  // mixed derivatives of order 3 and 4, with pairs_
+  std::vector<std::pair<int64_t, int64_t>> skew_pairs_;        // mixed fourth derivatives, with both
+  int order_ = 2;
 
   Jet seed(const torch::Tensor& x) const;  // the forward-mode seed for evaluate()
 };
@@ -97,7 +101,8 @@ class FunctionJetCache {
  private:
   struct Entry {
     torch::Tensor points, directions;
-    bool summed = false, third_order = false;
+    bool summed = false;
+    int order = 2;
     Jet jet;
   };
   std::function<torch::Tensor(const torch::Tensor&)> f_;

@@ -38,9 +38,9 @@ geometry:
 )yaml";
 
 // The expressions evaluated at `points` by forward mode (which must serve them) and by reverse mode: finite, not all
-// near zero, and equal to 1e-8 (relative to their size).
+// near zero, and equal to `tolerance` relative to their size.
 void require_forward_equals_reverse(FieldNetwork& net, const std::vector<pinn::Expression>& expressions,
-                                    const torch::Tensor& points) {
+                                    const torch::Tensor& points, double tolerance = 1e-8) {
   pinn::ResidualEvaluator forward(expressions, pinn::DerivativeMode::taylor);
   pinn::ResidualEvaluator reverse(expressions, pinn::DerivativeMode::autograd);
   REQUIRE(forward.uses_taylor());
@@ -48,13 +48,16 @@ void require_forward_equals_reverse(FieldNetwork& net, const std::vector<pinn::E
   for (std::size_t i = 0; i < a.size(); ++i) {
     REQUIRE(torch::isfinite(a[i]).all().item<bool>());
     REQUIRE(max_abs(b[i]) > 1e-3);
-    REQUIRE(max_abs(a[i] - b[i]) < 1e-8 * (1 + max_abs(b[i])));
+    REQUIRE(max_abs(a[i] - b[i]) < tolerance * (1 + max_abs(b[i])));
   }
 }
 
-// Third derivatives of u, along the axes and mixed.
-std::vector<pinn::Expression> third_derivatives(const pinn::Problem& p) {
-  return {pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx", p.symbols)};
+// Third and fourth derivatives of u, along the axes and mixed. Compare them to 1e-7: next to a boundary the hard
+// transform's fourth derivatives are in the hundreds, and polarization subtracts such directional derivatives
+// (u_xxyy = (D^4_+ + D^4_- - 2 u_xxxx - 2 u_yyyy) / 12), so float64 keeps about 1e-8 of them.
+constexpr double high_tolerance = 1e-7;
+std::vector<pinn::Expression> high_derivatives(const pinn::Problem& p) {
+  return {pinn::Expression::parse("u_xxy + u_yyy - u_x*u_xyy + u_xxx + 0.1*(u_xxxx + 2*u_xxyy + u_xyyy)", p.symbols)};
 }
 
 // Every piece's data holds to 1e-6 at sampled boundary points, by reverse and forward mode, for the untrained
@@ -80,7 +83,7 @@ void require_exact_on_pieces(const pinn::Problem& p, const std::map<std::string,
 
   auto inner = p.domain->sample_interior(300, sampler);
   require_forward_equals_reverse(net, p.equations, inner);
-  require_forward_equals_reverse(net, third_derivatives(p), inner);  // through the hard transform
+  require_forward_equals_reverse(net, high_derivatives(p), inner, high_tolerance);  // through the hard transform
   auto terms = solver.loss(0);
   REQUIRE(terms.size() == 1);  // the PDE residual only: hard conditions add no loss
   REQUIRE(std::isfinite(terms.front().second.item<double>()));
@@ -130,7 +133,7 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 64, deriv
   auto blend = geometry::transfinite_interpolation(phis, values, 1.0);
   REQUIRE(max_abs(net->forward(inner).select(1, 0) - blend) > 1e-3);
   require_forward_equals_reverse(net, p.equations, inner);
-  require_forward_equals_reverse(net, third_derivatives(p), inner);  // through the hard transform
+  require_forward_equals_reverse(net, high_derivatives(p), inner, high_tolerance);  // through the hard transform
   auto terms = solver.loss(0);
   for (const auto& [name, value] : terms) {
     INFO(name);
@@ -384,7 +387,8 @@ TEST_CASE("a clamped hard condition holds the value and its normal derivative", 
     REQUIRE(gradient_error > 1e-3);
   // Inside, forward mode sees the same derivatives of the clamped transform as reverse mode.
   auto net = solver.network();
-  require_forward_equals_reverse(net, third_derivatives(p), p.domain->sample_interior(100, sampler));
+  require_forward_equals_reverse(net, high_derivatives(p), p.domain->sample_interior(100, sampler),
+                                 high_tolerance);
 }
 
 TEST_CASE("a clamped hard initial condition holds the value and the time derivative", "[hard]") {
