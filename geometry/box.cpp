@@ -87,7 +87,7 @@ torch::Tensor Box::distance(const torch::Tensor& x) const {
   check_points(x, dim(), "Box::distance");
   auto lo = to_tensor(lower_, x.options()), hi = to_tensor(upper_, x.options());
   auto per_axis = (x - lo) * (hi - x) / (hi - lo);                                // [N, d], unit slope at faces
-  return r_equivalence(per_axis);
+  return product_distance_ ? per_axis.prod(1) : r_equivalence(per_axis);
 }
 
 torch::Tensor Box::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {

@@ -4,7 +4,10 @@
 //   auto cube = Box::hypercube(100000, 0.0, 1.0);
 //
 // Boundary pieces: x_min, x_max, y_min, y_max, z_min, z_max (x0_min ... above 3-D), renameable.
-// distance(): R_m-equivalence of the per-axis ADFs (x - a)(b - x)/(b - a), negative outside.
+// distance(): R_m-equivalence of the per-axis ADFs (x - a)(b - x)/(b - a), negative outside; with
+// use_product_distance(), their product instead: a polynomial, smooth to every order at the corners too (the
+// R_m-equivalence's derivatives above the second grow without bound there), for hard conditions of fourth-order
+// equations. Near a face, away from the corners, the product is the distance times the other axes' factors.
 // piece_distance(): R_m-equivalence of the named faces' signed distances (x_i - a_i or b_i - x_i): a face's plane
 // meets the closed box only in that face, and inside the box it is the exact Euclidean distance to the face.
 #pragma once
@@ -31,11 +34,14 @@ class Box : public Primitive {
   double measure() const override;
   double boundary_measure() const override;
 
+  // distance() as the product of the per-axis ADFs (see above).
+  void use_product_distance(bool on = true) { product_distance_ = on; }
   const std::vector<double>& lower() const { return lower_; }
   const std::vector<double>& upper() const { return upper_; }
 
  private:
   std::vector<double> lower_, upper_;
+  bool product_distance_ = false;
 };
 
 }  // namespace physis::geometry

@@ -52,17 +52,31 @@ std::vector<Point2> vertices(const Section& body) {
   return out;
 }
 
+// A box with its `distance:` key: r_equivalence (the default) or product (smooth at the corners to every order).
+std::shared_ptr<Primitive> with_distance(std::shared_ptr<Box> box, const Section& body) {
+  const auto kind = body.get<std::string>("distance", "r_equivalence");
+  if (kind == "product")
+    box->use_product_distance();
+  else if (kind != "r_equivalence")
+    body.fail_at("distance", "unknown distance '" + kind + "': expected r_equivalence or product");
+  return box;
+}
+
 std::shared_ptr<Primitive> make_primitive(const std::string& kind, const Section& body) {
-  if (kind == "interval") return std::make_shared<Box>(std::vector<double>{body.get<double>("min")},
-                                                       std::vector<double>{body.get<double>("max")});
+  if (kind == "interval")
+    return with_distance(std::make_shared<Box>(std::vector<double>{body.get<double>("min")},
+                                               std::vector<double>{body.get<double>("max")}),
+                         body);
   if (kind == "time_interval") return Box::time_interval(body.get<double>("t0"), body.get<double>("t1"));
-  if (kind == "rectangle") return std::make_shared<Box>(coordinates(body, "min", 2), coordinates(body, "max", 2));
+  if (kind == "rectangle")
+    return with_distance(std::make_shared<Box>(coordinates(body, "min", 2), coordinates(body, "max", 2)), body);
   if (kind == "box") {
     auto lo = coordinates(body, "min", 0);
-    return std::make_shared<Box>(lo, coordinates(body, "max", lo.size()));
+    return with_distance(std::make_shared<Box>(lo, coordinates(body, "max", lo.size())), body);
   }
   if (kind == "hypercube")
-    return Box::hypercube(body.get<int64_t>("dim"), body.get<double>("min", 0.0), body.get<double>("max", 1.0));
+    return with_distance(
+        Box::hypercube(body.get<int64_t>("dim"), body.get<double>("min", 0.0), body.get<double>("max", 1.0)), body);
   if (kind == "disk") return std::make_shared<Ball>(coordinates(body, "center", 2), body.get<double>("radius"));
   if (kind == "ball") return std::make_shared<Ball>(coordinates(body, "center", 0), body.get<double>("radius"));
   if (kind == "hyperball")

@@ -5,6 +5,8 @@
 #include "geometry/factory.h"
 #include "geometry/space_time.h"
 
+#include <torch/autograd.h>
+
 #include <cmath>
 
 using namespace physis::geometry;
@@ -83,4 +85,30 @@ TEST_CASE("YAML mistakes name the file, line and column", "[geometry][factory][e
                     ConfigError);
   REQUIRE_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], boundary: {left: inlet}}\n"),
                       Catch::Contains("x_min"));
+}
+
+TEST_CASE("a box's product distance: a polynomial, smooth at the corners where the R-equivalence's is not",
+          "[geometry][factory]") {
+  auto product = from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [2, 1], distance: product}\n");
+  auto plain = from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [2, 1]}\n");
+  auto x = torch::tensor({{0.5, 0.25}, {1.0, 0.5}, {1e-3, 2e-3}, {1.999, 0.999}}, torch::kFloat64);
+  auto px = x.select(1, 0), py = x.select(1, 1);
+  REQUIRE(torch::allclose(product->distance(x), px * (2 - px) / 2 * py * (1 - py)));
+  auto edge = torch::tensor({{0.0, 0.3}, {2.0, 0.7}, {0.4, 0.0}, {1.2, 1.0}}, torch::kFloat64);
+  REQUIRE(product->distance(edge).abs().max().item<double>() == 0.0);
+  // The fourth derivative along x of phi^2 (a clamped condition's factor) at a point 2e-3 from a corner, off the
+  // diagonal: bounded for the product, large for the R-equivalence (homogeneous of degree 1 at the corner).
+  auto fourth = [](const Geometry& g, const torch::Tensor& at) {
+    auto p = at.clone().requires_grad_(true);
+    auto v = torch::tensor({1.0, 0.0}, torch::kFloat64);
+    torch::Tensor d = g.distance(p).square().sum();
+    for (int order = 0; order < 4; ++order)
+      d = (torch::autograd::grad({d}, {p}, {}, true, true)[0] * v).sum();
+    return std::abs(d.item<double>());
+  };
+  auto corner = torch::tensor({{1e-3, 2e-3}}, torch::kFloat64);
+  CHECK(fourth(*product, corner) < 10);
+  CHECK(fourth(*plain, corner) > 1e3);
+  CHECK_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], distance: smooth}\n"),
+                    Catch::Contains("problem.yaml:2:") && Catch::Contains("expected r_equivalence or product"));
 }
