@@ -86,6 +86,7 @@ class Evaluator {
         return it->second;
       }
       case NodeKind::Call: return call(n);
+      case NodeKind::Unknown: return n.unknown.value().to(options_);  // 0-dim, differentiable in raw
       case NodeKind::Number:
       case NodeKind::Parameter: break;  // always constant
     }
@@ -203,6 +204,14 @@ bool Expression::uses_outputs() const {
   return uses;
 }
 
+std::vector<std::string> Expression::unknowns() const {
+  std::set<std::string> names;
+  detail::visit(*root_, [&](const detail::Node& n) {
+    if (n.kind == detail::NodeKind::Unknown) names.insert(n.name);
+  });
+  return {names.begin(), names.end()};
+}
+
 std::vector<DerivativeKey> Expression::derivatives() const {
   std::set<DerivativeKey> keys;
   detail::visit(*root_, [&](const detail::Node& n) {
@@ -253,6 +262,10 @@ torch::Tensor evaluate_on_points(const Expression& expression, const torch::Tens
   if (expression.uses_outputs() || !expression.extras().empty())
     throw std::invalid_argument("expression '" + expression.text() +
                                 "' needs network outputs or extra symbols; only coordinates are available here");
+  if (!expression.unknowns().empty())
+    throw std::invalid_argument("expression '" + expression.text() + "' names the unknown '" +
+                                expression.unknowns().front() +
+                                "'; fixed data (a hard condition's value, an exact solution, a weight) cannot");
   TORCH_CHECK(x.dim() == 2 && x.size(1) == expression.num_inputs(), "expected points [N, ",
               expression.num_inputs(), "] but got ", x.sizes());
   detail::PointsContext ctx(x);

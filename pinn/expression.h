@@ -21,12 +21,22 @@
 
 namespace physis::pinn {
 
+// A scalar that training finds (an inverse problem's coefficient, DeepXDE's dde.Variable): a 0-dim tensor that
+// requires grad, shared by every expression that names it, so an optimizer that holds `raw` moves them all.
+// positive: raw holds log(value), so the value stays above 0 whatever the optimizer does.
+struct Unknown {
+  torch::Tensor raw;
+  bool positive = false;
+  torch::Tensor value() const { return positive ? raw.exp() : raw; }
+};
+
 // What the names in an expression mean. Names must be distinct across the categories.
 struct SymbolTable {
   std::vector<std::string> inputs;          // order = column of the input tensor
   std::vector<std::string> spatial_inputs;  // subset used by laplace/div/dn, in this order (empty = all inputs)
   std::vector<std::string> outputs;         // order = column of the network output
   std::map<std::string, double> parameters;
+  std::map<std::string, Unknown> unknowns;     // trainable scalars, evaluated as 0-dim tensors with grad
   std::map<std::string, std::string> helpers;  // name -> expression text, parsed where used
   std::vector<std::string> extras;             // caller-provided tensors, e.g. the normals n_x, n_y
   double equality_tolerance = 1e-6;            // a == b means |a - b| <= equality_tolerance
@@ -84,6 +94,7 @@ class Expression {
 
   torch::Tensor evaluate(EvalContext& ctx) const;  // [N]; differentiable, on ctx's device and dtype
   bool uses_outputs() const;                       // false for pure data such as sin(pi*x)
+  std::vector<std::string> unknowns() const;       // unknowns named, sorted (directly or through helpers)
   std::vector<DerivativeKey> derivatives() const;  // distinct derivatives needed, sorted; laplace/div/dn expanded
   // The same split in two, for callers that can supply a Laplacian more cheaply than its terms (forward mode):
   // plain laplace(u) uses as {output, spatial dims}, and every other derivative needed.

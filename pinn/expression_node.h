@@ -35,6 +35,7 @@ constexpr int kPrefixPower = 11;
 enum class NodeKind {
   Number,      // value
   Parameter,   // name, value; also the constants pi and e
+  Unknown,     // name, unknown: a trainable scalar, never constant
   Input,       // index
   Extra,       // name
   Output,      // index
@@ -58,6 +59,7 @@ struct Node {
   double tolerance = 0.0;
   std::vector<std::shared_ptr<const Node>> args;
   std::optional<double> constant;  // set at parse time when the whole subtree is constant
+  Unknown unknown;                 // NodeKind::Unknown
 };
 
 // Names the printer and evaluate_on_points need after parsing.

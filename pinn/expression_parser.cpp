@@ -80,6 +80,7 @@ struct Session {
     if (index_of(symbols.inputs, name)) return "an input";
     if (index_of(symbols.outputs, name)) return "an output";
     if (symbols.parameters.count(name)) return "a parameter";
+    if (symbols.unknowns.count(name)) return "an unknown";
     if (index_of(symbols.extras, name)) return "an extra symbol";
     if (symbols.helpers.count(name)) return "a helper";
     if (name == "pi" || name == "e") return "a constant";
@@ -89,6 +90,7 @@ struct Session {
     std::vector<std::string> out = symbols.inputs;
     out.insert(out.end(), symbols.outputs.begin(), symbols.outputs.end());
     for (const auto& [name, value] : symbols.parameters) out.push_back(name);
+    for (const auto& [name, value] : symbols.unknowns) out.push_back(name);
     out.insert(out.end(), symbols.extras.begin(), symbols.extras.end());
     for (const auto& [name, text] : symbols.helpers) out.push_back(name);
     return out;
@@ -282,6 +284,10 @@ class Parser {
       n->kind = NodeKind::Output, n->index = *j;
     } else if (auto p = s.parameters.find(name); p != s.parameters.end()) {
       n->kind = NodeKind::Parameter, n->value = p->second, n->constant = p->second;
+    } else if (auto u = s.unknowns.find(name); u != s.unknowns.end()) {
+      if (!u->second.raw.defined() || u->second.raw.dim() != 0)
+        throw std::invalid_argument("unknown '" + name + "' needs a 0-dim tensor");
+      n->kind = NodeKind::Unknown, n->unknown = u->second;
     } else if (index_of(s.extras, name)) {
       n->kind = NodeKind::Extra;
     } else if (s.helpers.count(name)) {
@@ -404,6 +410,7 @@ Names check_table(const SymbolTable& s) {
   for (const auto& n : s.inputs) add(n);
   for (const auto& n : s.outputs) add(n);
   for (const auto& [n, v] : s.parameters) add(n);
+  for (const auto& [n, v] : s.unknowns) add(n);
   for (const auto& n : s.extras) add(n);
   for (const auto& [n, t] : s.helpers) add(n);
   if (s.inputs.empty()) throw std::invalid_argument("the symbol table declares no inputs");

@@ -3,6 +3,7 @@
 
 #include "core/config.h"
 
+#include <optional>
 #include <sstream>
 
 namespace physis::pinn {
@@ -10,13 +11,25 @@ namespace physis::pinn {
 namespace {
 
 // Incompressible Navier-Stokes in 2-D or 3-D: momentum per velocity component, then continuity.
-BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string>& space) {
+// Reads parameter `key` into pde.parameters (required without a default), unless it is one of the unknowns.
+void read_parameter(const config::Section& s, const std::set<std::string>& unknowns, BuiltinPde& pde,
+                    const std::string& key, std::optional<double> fallback = std::nullopt) {
+  if (unknowns.count(key)) {
+    if (s.has(key))
+      s.fail_at(key, "'" + key + "' is declared under `unknowns:`, which training finds; remove its value here");
+    return;
+  }
+  pde.parameters[key] = fallback ? s.get<double>(key, *fallback) : s.get<double>(key);
+}
+
+BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string>& space,
+                         const std::set<std::string>& unknowns) {
   if (space.size() != 2 && space.size() != 3)
     s.fail("navier_stokes needs 2 or 3 spatial inputs, the problem has " + std::to_string(space.size()));
   const std::vector<std::string> velocity = space.size() == 2 ? std::vector<std::string>{"u", "v"}
                                                               : std::vector<std::string>{"u", "v", "w"};
   BuiltinPde pde;
-  pde.parameters["nu"] = s.get<double>("nu");
+  read_parameter(s, unknowns, pde, "nu");
   pde.transient = !s.get<bool>("steady", true);
   pde.outputs = velocity;
   pde.outputs.push_back("p");
@@ -43,7 +56,8 @@ std::vector<std::string> builtin_pde_names() {
   return {"poisson", "helmholtz", "heat", "burgers", "wave", "allen_cahn", "navier_stokes"};
 }
 
-BuiltinPde builtin_pde(const config::Section& s, const std::vector<std::string>& space) {
+BuiltinPde builtin_pde(const config::Section& s, const std::vector<std::string>& space,
+                       const std::set<std::string>& unknowns) {
   const auto name = s.get<std::string>("name");
   BuiltinPde pde;
   pde.outputs = {"u"};
@@ -52,27 +66,27 @@ BuiltinPde builtin_pde(const config::Section& s, const std::vector<std::string>&
   if (name == "poisson") {
     pde.residuals = {"-laplace(u) - " + source()};
   } else if (name == "helmholtz") {
-    pde.parameters["k"] = s.get<double>("k");
+    read_parameter(s, unknowns, pde, "k");
     pde.residuals = {"-laplace(u) - k^2*u - " + source()};
   } else if (name == "heat") {
-    pde.parameters["alpha"] = s.get<double>("alpha", 1.0);
+    read_parameter(s, unknowns, pde, "alpha", 1.0);
     pde.transient = true;
     pde.residuals = {"u_t - alpha*laplace(u) - " + source()};
   } else if (name == "burgers") {
     if (space.size() != 1) s.fail("burgers is the 1-D viscous Burgers equation; the problem has " +
                                   std::to_string(space.size()) + " spatial inputs");
-    pde.parameters["nu"] = s.get<double>("nu");
+    read_parameter(s, unknowns, pde, "nu");
     pde.transient = true;
     pde.residuals = {"u_t + u*u_" + space[0] + " - nu*u_" + space[0] + space[0]};
   } else if (name == "wave") {
-    pde.parameters["c"] = s.get<double>("c", 1.0);
+    read_parameter(s, unknowns, pde, "c", 1.0);
     pde.transient = true;
     pde.residuals = {"u_tt - c^2*laplace(u)"};
   } else if (name == "allen_cahn") {
-    pde.parameters["eps"] = s.get<double>("eps", 1.0);
+    read_parameter(s, unknowns, pde, "eps", 1.0);
     pde.residuals = {"eps*laplace(u) + u - u^3 - " + source()};
   } else if (name == "navier_stokes") {
-    pde = navier_stokes(s, space);
+    pde = navier_stokes(s, space, unknowns);
   } else {
     s.fail_at("name", "unknown PDE '" + name + "'; built-in PDEs: " + join(builtin_pde_names(), ", ") +
                           " (or write the residual under `equations:`)");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,10 @@ struct BuiltinPde {
 // Reads `pde: {name: ..., <parameters>}` for spatial inputs `space` (e.g. {x, y}).
 // Names: poisson (source f), helmholtz (k, source f), heat (alpha, source f), burgers (nu), wave (c),
 // allen_cahn (eps), navier_stokes (nu, steady: true|false; 2-D or 3-D from the inputs).
-// Unknown names or parameters are ConfigErrors at their position.
-BuiltinPde builtin_pde(const config::Section& section, const std::vector<std::string>& space);
+// Unknown names or parameters are ConfigErrors at their position. A parameter named in `unknowns` (an inverse
+// problem's unknown coefficient) is left out of `parameters`, and giving it a value here is an error.
+BuiltinPde builtin_pde(const config::Section& section, const std::vector<std::string>& space,
+                       const std::set<std::string>& unknowns = {});
 
 // Names accepted by builtin_pde, for messages and docs.
 std::vector<std::string> builtin_pde_names();

@@ -9,8 +9,10 @@
 #include "geometry/error.h"
 #include "geometry/factory.h"
 #include "pinn/pde_library.h"
+#include "pinn/reference.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -42,6 +44,16 @@ Expression parse_key(const Section& s, const std::string& key, const SymbolTable
                   symbols);
 }
 
+// An expression that must be fixed data (a predicate, a weight, an exact solution, hard or flux data): an unknown
+// in it is an error at its key.
+Expression parse_fixed(const Section& s, const std::string& key, const SymbolTable& symbols, const std::string& what) {
+  auto e = parse_key(s, key, symbols);
+  if (!e.unknowns().empty())
+    s.fail_at(key, what + " is fixed data and cannot name the unknown '" + e.unknowns().front() +
+                       "'; unknowns go into equations and soft conditions");
+  return e;
+}
+
 std::string expression_text(const Section& s, const std::string& key) {
   return s.get<std::string>(key);
 }
@@ -52,13 +64,13 @@ ConditionKind parse_kind(const Section& s) {
       {"robin", ConditionKind::robin},         {"residual", ConditionKind::residual},
       {"initial", ConditionKind::initial},     {"initial_rate", ConditionKind::initial_rate},
       {"point", ConditionKind::point},         {"periodic", ConditionKind::periodic},
-      {"flux", ConditionKind::flux}};
+      {"flux", ConditionKind::flux},           {"data", ConditionKind::data}};
   const auto type = s.get<std::string>("type");
   auto it = kinds.find(type);
   if (it == kinds.end())
     s.fail_at("type", "unknown condition type '" + type +
-                          "'; expected dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic "
-                          "or flux");
+                          "'; expected dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic, "
+                          "flux or data");
   return it->second;
 }
 
@@ -78,7 +90,7 @@ std::string parse_selector(const Section& s, const Problem& p, geometry::Boundar
     where = join(selector.pieces, "+");
   }
   if (s.has("where")) {
-    auto predicate = parse_key(s, "where", p.symbols);
+    auto predicate = parse_fixed(s, "where", p.symbols, "a `where` predicate");
     selector.predicate = [predicate](const torch::Tensor& x) { return evaluate_on_points(predicate, x) != 0; };
     where += (where.empty() ? "" : "&") + std::string("where");
   }
@@ -100,10 +112,124 @@ IntegralSpec parse_integral(const Section& s, const Problem& p) {
   return integral;
 }
 
+// The observations of a data condition: a random subset of `points` rows (all: 0), with Gaussian noise of
+// c.noise times each output's standard deviation (Raissi et al.'s noisy data), drawn from c.data_seed.
+void finish_data(const Section& s, Condition& c, torch::Tensor x, torch::Tensor values) {
+  geometry::Sampler random(geometry::SamplerOptions().seed(c.data_seed), torch::kFloat64);
+  if (c.points > 0) {
+    if (c.points > x.size(0))
+      s.fail_at("points", "the data has " + std::to_string(x.size(0)) + " points; ask for at most that many");
+    const auto rows = random.permutation(x.size(0)).narrow(0, 0, c.points);
+    x = x.index({rows});
+    values = values.index({rows});
+  }
+  if (c.noise > 0) {
+    const auto known = ~torch::isnan(values);
+    const auto zeroed = torch::where(known, values, torch::zeros_like(values));
+    const auto count = known.sum(0).clamp_min(1).to(torch::kFloat64);
+    const auto mean = zeroed.sum(0) / count;
+    const auto spread = (torch::where(known, values - mean, torch::zeros_like(values)).square().sum(0) / count).sqrt();
+    values = values + c.noise * spread * random.normal(values.size(0), values.size(1));
+  }
+  c.at = x.contiguous();
+  c.data = values.contiguous();
+  c.points = x.size(0);
+}
+
+// Observations of some outputs (`type: data`): a table file read as `reference` files are (CSV, COMSOL text,
+// columns; `file`, `format`, `inputs`, `outputs`, `columns`, `times`, `time`), or `from: exact`, `points` samples
+// of reference.exact in the domain (filled in once the reference is read).
+void parse_data_condition(const Section& s, Problem& p, Condition& c, std::size_t index) {
+  const auto from = s.get<std::string>("from", "file");
+  c.points = s.get<int64_t>("points", 0);
+  if (c.points < 0) s.fail_at("points", "points must be positive (or absent: every row of the file)");
+  c.noise = s.get<double>("noise", 0.0);
+  if (!(c.noise >= 0)) s.fail_at("noise", "noise is a fraction of each output's standard deviation, 0 or more");
+  c.data_seed = s.get<uint64_t>("seed", 0);
+  c.name = s.get<std::string>("name", "data_" + std::to_string(index));
+  auto output_indices = [&](const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+      const auto j = p.output_index(name);
+      if (j < 0) s.fail_at("outputs", "unknown output '" + name + "'; this problem's outputs: " + join(p.symbols.outputs));
+      c.data_outputs.push_back(j);
+    }
+  };
+  if (from == "exact") {
+    if (c.points == 0) s.fail_at("from", "`from: exact` draws `points` points in the domain; say how many");
+    output_indices(s.get<std::vector<std::string>>("outputs", p.symbols.outputs));
+    c.data_from_exact = true;
+    s.finish();
+    return;
+  }
+  if (from != "file") s.fail_at("from", "from must be file (the default, with `file:`) or exact");
+  const auto table = load_reference(s, p.symbols.inputs, p.symbols.outputs);  // reads the table's keys, finish()
+  std::vector<torch::Tensor> columns;
+  for (const auto& name : p.symbols.inputs) {
+    auto it = std::find(table.inputs.begin(), table.inputs.end(), name);
+    if (it == table.inputs.end()) s.fail_at("file", "the data has no column for input '" + name + "'");
+    columns.push_back(table.points.select(1, it - table.inputs.begin()));
+  }
+  output_indices(table.outputs);
+  if (table.size() == 0) s.fail_at("file", "the data file holds no rows");
+  finish_data(s, c, torch::stack(columns, 1), table.values);
+}
+
+// `unknowns: {name: initial}` or `{name: {initial, positive, reference}}`: scalars trained with the network.
+void parse_unknowns(const Section& root, Problem& p) {
+  auto section = root.optional_child("unknowns");
+  if (!section) return;
+  for (const auto& key : section->keys()) {
+    UnknownSpec spec;
+    if (section->node()[key].IsMap()) {
+      auto item = section->child(key);
+      spec.initial = item.get<double>("initial");
+      spec.positive = item.get<bool>("positive", false);
+      spec.reference = item.get_optional<double>("reference");
+      if (spec.positive && !(spec.initial > 0))
+        item.fail_at("initial", "a positive unknown needs a positive initial value");
+      item.finish();
+    } else {
+      spec.initial = section->get<double>(key);
+    }
+    const auto& s = p.symbols;
+    const bool taken = std::find(s.inputs.begin(), s.inputs.end(), key) != s.inputs.end() ||
+                       std::find(s.extras.begin(), s.extras.end(), key) != s.extras.end() || key == "pi" || key == "e";
+    if (taken) section->fail_at(key, "'" + key + "' already names an input or a constant; pick another name");
+    p.unknowns[key] = spec;
+    auto raw = torch::scalar_tensor(spec.positive ? std::log(spec.initial) : spec.initial, torch::kFloat64);
+    p.symbols.unknowns[key] = Unknown{raw.requires_grad_(true), spec.positive};
+  }
+  section->finish();
+}
+
+// Data conditions `from: exact`: their points drawn in the domain and the exact solution's values there.
+void resolve_exact_data(const Section& root, Problem& p) {
+  for (std::size_t i = 0; i < p.conditions.size(); ++i) {
+    auto& c = p.conditions[i];
+    if (!c.data_from_exact) continue;
+    const auto item = root.items("conditions")[i];
+    geometry::Sampler sampler(geometry::SamplerOptions().seed(c.data_seed), torch::kFloat64);
+    const auto x = p.domain->sample_interior(c.points, sampler).to(torch::kFloat64);
+    std::vector<torch::Tensor> values;
+    for (auto j : c.data_outputs) {
+      auto exact = p.exact.find(p.symbols.outputs[j]);
+      if (exact == p.exact.end())
+        item.fail_at("from", "`from: exact` needs reference.exact for output '" + p.symbols.outputs[j] + "'");
+      values.push_back(evaluate_on_points(exact->second, x).reshape({-1}).expand({x.size(0)}).to(torch::kFloat64));
+    }
+    finish_data(item, c, x, torch::stack(values, 1));
+  }
+}
+
 void parse_condition(const Section& s, Problem& p, std::size_t index) {
   Condition c;
   c.kind = parse_kind(s);
   c.weight = s.get<double>("weight", 1.0);
+  if (c.kind == ConditionKind::data) {
+    parse_data_condition(s, p, c, index);
+    p.conditions.push_back(std::move(c));
+    return;
+  }
   c.hard = s.get<bool>("hard", false);
   const bool boundary = c.on_boundary();
   const bool initial = c.at_initial_time();
@@ -176,7 +302,7 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
       c.axis = it - p.symbols.inputs.begin();
       if (spatial < 2) s.fail_at("across", "a flux through cross-sections needs at least two spatial dimensions");
       c.residual = parse_key(s, "expression", p.symbols);
-      c.value = parse_key(s, "value", p.symbols);
+      c.value = parse_fixed(s, "value", p.symbols, "a flux condition's value");
       const auto box = p.space->bounding_box();
       auto range = s.get<std::vector<double>>("range", {box.lower[c.axis], box.upper[c.axis]});
       if (range.size() != 2 || !(range[0] <= range[1]) || range[0] < box.lower[c.axis] ||
@@ -207,7 +333,11 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
       c.residual = c.periodic_terms.front();
       break;
     }
+    case ConditionKind::data: break;  // parse_data_condition
   }
+  if (c.hard && c.value && !c.value->unknowns().empty())
+    s.fail_at("value", "a hard condition's value is fixed data and cannot name the unknown '" +
+                           c.value->unknowns().front() + "'; make the condition soft");
   if (c.kind == ConditionKind::point) {
     auto rows = s.get<std::vector<std::vector<double>>>("at");
     std::vector<double> flat;
@@ -383,14 +513,21 @@ Problem Problem::from_section(const Section& root) {
   p.symbols.spatial_inputs.assign(p.symbols.inputs.begin(), p.symbols.inputs.begin() + p.space->dim());
   for (const auto& s : p.symbols.spatial_inputs) p.symbols.extras.push_back("n_" + s);
 
+  parse_unknowns(root, p);
+  std::set<std::string> unknown_names;
+  for (const auto& [name, spec] : p.unknowns) unknown_names.insert(name);
   std::optional<BuiltinPde> builtin;
-  if (auto pde = root.optional_child("pde")) builtin = builtin_pde(*pde, p.symbols.spatial_inputs);
+  if (auto pde = root.optional_child("pde")) builtin = builtin_pde(*pde, p.symbols.spatial_inputs, unknown_names);
   if (builtin && builtin->transient && !p.transient())
     root.fail_at("pde", "this PDE is time-dependent: add `time: [t0, t1]`");
   p.symbols.outputs = root.get<std::vector<std::string>>("outputs", builtin ? builtin->outputs : std::vector<std::string>{"u"});
   if (builtin) p.symbols.parameters = builtin->parameters;
   if (auto params = root.optional_child("parameters")) {
-    for (const auto& key : params->keys()) p.symbols.parameters[key] = params->get<double>(key);
+    for (const auto& key : params->keys()) {
+      if (p.unknowns.count(key))
+        params->fail_at(key, "'" + key + "' is also declared under `unknowns:`; a name is either fixed or found");
+      p.symbols.parameters[key] = params->get<double>(key);
+    }
   }
   if (auto helpers = root.optional_child("helpers")) {
     for (const auto& key : helpers->keys()) p.symbols.helpers[key] = expression_text(*helpers, key);
@@ -427,7 +564,8 @@ Problem Problem::from_section(const Section& root) {
     p.sampling.boundary_points = training->get<int64_t>("boundary_points", p.sampling.boundary_points);
     p.sampling.initial_points = training->get<int64_t>("initial_points", p.sampling.initial_points);
     p.sampling.resample_every = training->get<int64_t>("resample_every", 0);
-    if (training->has("interior_weight")) p.sampling.interior_weight = parse_key(*training, "interior_weight", p.symbols);
+    if (training->has("interior_weight"))
+      p.sampling.interior_weight = parse_fixed(*training, "interior_weight", p.symbols, "interior_weight");
     if (training->has("refine"))
       for (const auto& item : training->items("refine")) p.sampling.refine.push_back(parse_refine(item, p));
     try {
@@ -503,7 +641,7 @@ Problem Problem::from_section(const Section& root) {
       auto exact = ref->child("exact");
       for (const auto& key : exact.keys()) {
         if (p.output_index(key) < 0) exact.fail_at(key, "unknown output '" + key + "'");
-        p.exact.emplace(key, parse_key(exact, key, p.symbols));
+        p.exact.emplace(key, parse_fixed(exact, key, p.symbols, "an exact solution"));
       }
       exact.mark_all_read();
       ref->finish();
@@ -524,6 +662,7 @@ Problem Problem::from_section(const Section& root) {
       }
     out->finish();
   }
+  resolve_exact_data(root, p);
   if (p.output.grid.empty()) p.output.grid.assign(p.space->dim(), p.space->dim() == 3 ? 41 : 101);
   if (static_cast<int64_t>(p.output.grid.size()) != p.space->dim())
     root.fail_at("output", "output.grid needs one count per spatial axis");

@@ -22,7 +22,7 @@
 
 namespace physis::pinn {
 
-enum class ConditionKind { dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic, flux };
+enum class ConditionKind { dirichlet, neumann, robin, residual, initial, initial_rate, point, periodic, flux, data };
 
 struct Condition {
   std::string name;       // loss-term name, e.g. "dirichlet_u_outer"
@@ -48,6 +48,13 @@ struct Condition {
   // points, must equal `value` (its mean over the cross-section's points inside the domain).
   int64_t planes = 0;
   double range_lower = 0, range_upper = 0;
+  // data (observations): the outputs `data_outputs` are `data` [P, k] at the points `at` [P, d] (NaN: not
+  // observed); the loss is the mean squared misfit over the observed entries.
+  std::vector<int64_t> data_outputs;
+  torch::Tensor data;
+  bool data_from_exact = false;  // `from: exact`: drawn from reference.exact once the file is read
+  double noise = 0;              // Gaussian noise added to the data, relative to each output's standard deviation
+  uint64_t data_seed = 0;        // of the subset and the noise
 
   // Conditions on boundary points (selected by `on`/`where`) and on the initial slice.
   bool on_boundary() const {
@@ -59,6 +66,13 @@ struct Condition {
   // network's inputs instead.
   bool hard_data() const { return hard && kind != ConditionKind::periodic; }
   bool hard_periodic() const { return hard && kind == ConditionKind::periodic; }
+};
+
+// An unknown of an inverse problem (`unknowns:`): a scalar found by training with the network.
+struct UnknownSpec {
+  double initial = 0;
+  bool positive = false;            // trained as log(value)
+  std::optional<double> reference;  // the true value, when known: its relative error is reported
 };
 
 struct NetworkSpec {
@@ -126,6 +140,9 @@ class Problem {
   std::shared_ptr<const geometry::SpaceTime> space_time;  // set for transient problems
   geometry::GeometryPtr domain;                     // space_time or space: what collocation points fill
   SymbolTable symbols;                              // inputs (space then t), outputs, parameters, helpers
+  // Unknowns by name; their tensors are symbols.unknowns, shared by the expressions and by copies of the Problem
+  // (a Solver built from it resets them to `initial` and trains them).
+  std::map<std::string, UnknownSpec> unknowns;
   std::vector<Expression> equations;
   std::vector<std::string> equation_names;
   std::vector<double> equation_weights;

@@ -88,13 +88,22 @@ Solver::Solver(Problem problem, const Runtime& runtime)
                           .fourier_sigma(p.network.fourier_sigma)
                           .periodic_inputs(periodic));
   net_->to(runtime_.device, runtime_.dtype);
+  // The unknowns train with the network: registered as its parameters, the optimizer moves them, checkpoints hold
+  // them and a change of precision converts them. Each solver starts them from their initial values (a resumed
+  // run then reads them from its checkpoint).
+  for (auto& [name, unknown] : problem_.symbols.unknowns) {
+    const auto& spec = p.unknowns.at(name);
+    unknown.raw.set_data(torch::scalar_tensor(spec.positive ? std::log(spec.initial) : spec.initial,
+                                              runtime_.options()));
+    net_->register_parameter("unknown_" + name, unknown.raw);
+  }
   install_hard_constraints();
 
   pde_ = std::make_unique<ResidualEvaluator>(p.equations, p.derivatives);
   if (p.sampling.stochastic_laplacian) pde_->set_stochastic_laplacian(*p.sampling.stochastic_laplacian);
   for (const auto& c : p.conditions) {
     ConditionBatch batch;
-    if (c.hard) {  // imposed by the network: no loss term
+    if (c.hard || c.kind == ConditionKind::data) {  // imposed by the network, or a plain misfit of outputs
       batches_.push_back(std::move(batch));
       continue;
     }
@@ -264,6 +273,14 @@ void Solver::sample() {
       case ConditionKind::point:
         b.x = c.at.to(runtime_.options());
         break;
+      case ConditionKind::data: {
+        b.x = c.at.to(runtime_.options());
+        const auto known = ~torch::isnan(c.data);
+        b.target = torch::where(known, c.data, torch::zeros_like(c.data)).to(runtime_.options());
+        b.observed = known.to(runtime_.options());
+        b.columns = torch::tensor(c.data_outputs, torch::kLong).to(runtime_.device);
+        break;
+      }
       case ConditionKind::periodic: {
         // Points on the low face of the periodic axis, paired with the same points moved to the high face.
         const auto box = p.domain->bounding_box();
@@ -356,6 +373,9 @@ LossTerms Solver::loss(int64_t step) {
         auto term = sum_of_squares_mean(a[k] - z[k]);
         value = value.defined() ? value + term : term;
       }
+    } else if (c.kind == ConditionKind::data) {
+      const auto misfit = (net_->forward(b.x).index_select(1, b.columns) - b.target) * b.observed;
+      value = misfit.square().sum() / b.observed.sum().clamp_min(1);
     } else if (c.kind == ConditionKind::flux) {
       auto f = b.evaluator->evaluate(net_, b.x, b.extras).front().reshape({-1}).expand({b.x.size(0)});
       auto flux = sum_per_plane(f, b.plane, c.planes) * b.measure;
@@ -479,6 +499,12 @@ torch::Tensor Solver::exact_values(const torch::Tensor& x) const {
 
 Metrics Solver::evaluate() {
   Metrics metrics = integrals();
+  for (const auto& [name, unknown] : problem_.symbols.unknowns) {
+    const double value = unknown.value().item<double>();
+    metrics.emplace_back(name, value);
+    if (const auto& truth = problem_.unknowns.at(name).reference)
+      metrics.emplace_back(name + "_relerr", std::abs(value - *truth) / std::abs(*truth));
+  }
   if (!reference_points_.defined()) return metrics;
   torch::NoGradGuard no_grad;
   auto prediction = net_->forward(reference_points_);

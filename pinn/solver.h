@@ -25,6 +25,8 @@ class Solver {
   LossTerms loss(int64_t step);
   // Relative L2 error and largest error per output against the reference, and the boundary integrals of
   // `output.integrals` (with their relative errors where a reference value is given).
+  // The current values of the problem's unknowns (`unknowns:`) are reported too, with their relative errors where
+  // the file gives the true value.
   Metrics evaluate();
   // Prediction, reference and error on the output grid (and time slices), as CSV and ParaView files.
   void write_results(const std::filesystem::path& folder);
@@ -61,6 +63,8 @@ class Solver {
     // flux: the cross-section of each point, the prescribed flux of each cross-section, the measure of one point
     torch::Tensor plane, target;
     double measure = 0;
+    // data: the observed outputs' columns, and 1 where a value is observed (target 0 elsewhere)
+    torch::Tensor columns, observed;
   };
   // An integral's quadrature: points on its selection, their normals, and the weight of each (measure / count).
   struct IntegralQuadrature {

@@ -13,7 +13,7 @@ using namespace physis;
 
 TEST_CASE("every shipped problem file loads", "[problem]") {
   std::vector<fs::path> files;
-  for (const char* folder : {"problems", "problems/adaptive"})
+  for (const char* folder : {"problems", "problems/adaptive", "problems/inverse"})
     for (const auto& entry : fs::directory_iterator(fs::path(PHYSIS_SOURCE_DIR) / folder))
       if (entry.path().extension() == ".yaml") files.push_back(entry.path());
   REQUIRE(files.size() >= 20);
