@@ -15,7 +15,9 @@ slope with the published value.
 Prints the relative L2 error of the reference file against the exact solution at the reference's own points, per
 time and overall; with --results (a `physis solve` results folder of a Burgers1d-C problem, whose reference.csv
 holds the prediction at those points) also the prediction's error against both; --write saves the exact solution at
-the reference points as a CSV (x,t,u) that a problem file can use as `reference: {file: ..., format: csv}`.
+the reference points as a CSV (x,t,u) that a problem file can use as `reference: {file: ..., format: csv}`;
+--observations FILE saves --points random points (seeded by --seed) of Raissi et al.'s 256 x 100 grid (x in [-1, 1],
+t in [0, 0.99]) with the exact solution there, the data of their identification problem, for a `data` condition.
 """
 import argparse
 import pathlib
@@ -69,7 +71,24 @@ def main():
     parser.add_argument("--results", help="a physis results folder of Burgers1d-C (reads its reference.csv)")
     parser.add_argument("--write", help="write the exact solution at the reference points to this CSV")
     parser.add_argument("--check", action="store_true", help="also evaluate on a 4x finer, 1.5x wider grid")
+    parser.add_argument("--observations", metavar="FILE",
+                        help="write --points random points of the exact solution on a 256 x 100 grid to this CSV")
+    parser.add_argument("--points", type=int, default=2000, help="observations to write (default 2000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the observations' draw (default 0)")
     args = parser.parse_args()
+
+    if args.observations:
+        grid_x, grid_t = np.linspace(-1, 1, 256), np.linspace(0, 0.99, 100)
+        pick = np.random.default_rng(args.seed).choice(grid_x.size * grid_t.size, args.points, replace=False)
+        xs, ts = grid_x[pick % grid_x.size], grid_t[pick // grid_x.size]
+        us = np.empty_like(xs)
+        for t in np.unique(ts):
+            at = ts == t
+            us[at] = cole_hopf(xs[at], t)
+        np.savetxt(args.observations, np.column_stack([xs, ts, us]), delimiter=",", header="x,t,u", comments="",
+                   fmt="%.17g")
+        print(f"wrote {args.observations}: {args.points} observations of the exact solution (seed {args.seed})")
+        return
 
     x, times, ref = read_comsol(args.reference)
     exact = np.stack([cole_hopf(x, t) for t in times], axis=1)
