@@ -139,6 +139,75 @@ template <class T, int KC, bool HAS_Z23>
   }
 }
 
+// Fourth order, as third order: HAS_Z is false exactly when z2, z3 and z4 (and gz2..gz4) are null.
+template <class T, int KC, bool HAS_Z>
+[[gnu::always_inline]] inline void forward4_impl(const T* __restrict t, const T* __restrict z1,
+                                                 const T* __restrict z2, const T* __restrict z3,
+                                                 const T* __restrict z4, T* __restrict a1, T* __restrict a2,
+                                                 T* __restrict a3, T* __restrict a4, int64_t n, int64_t K,
+                                                 int64_t begin, int64_t end) {
+  if constexpr (KC > 0) K = KC;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t o = k * n;
+#pragma GCC ivdep
+    for (int64_t i = begin; i < end; ++i) {
+      const T ti = t[i], t2 = ti * ti, s = 1 - t2, q = -2 * ti * s, r = -2 * s * (1 - 3 * t2),
+              p = 8 * ti * s * (2 - 3 * t2);
+      const T d = z1[o + i], dd = d * d;
+      a1[o + i] = s * d;
+      if constexpr (HAS_Z) {
+        const T e = z2[o + i], h = z3[o + i], m = z4[o + i];
+        a2[o + i] = q * dd + s * e;
+        a3[o + i] = (r * dd + 3 * q * e) * d + s * h;
+        a4[o + i] = (p * dd + 6 * r * e) * dd + q * (4 * d * h + 3 * e * e) + s * m;
+      } else {
+        a2[o + i] = q * dd;
+        a3[o + i] = r * dd * d;
+        a4[o + i] = p * dd * dd;
+      }
+    }
+  }
+}
+
+template <class T, int KC, bool HAS_Z>
+[[gnu::always_inline]] inline void backward4_impl(const T* __restrict t, const T* __restrict z1,
+                                                  const T* __restrict z2, const T* __restrict z3,
+                                                  const T* __restrict z4, const T* __restrict g,
+                                                  const T* __restrict g1, const T* __restrict g2,
+                                                  const T* __restrict g3, const T* __restrict g4, T* __restrict gz,
+                                                  T* __restrict gz1, T* __restrict gz2, T* __restrict gz3,
+                                                  T* __restrict gz4, int64_t n, int64_t K, int64_t begin,
+                                                  int64_t end) {
+  if constexpr (KC > 0) K = KC;
+#pragma GCC ivdep
+  for (int64_t i = begin; i < end; ++i) {
+    const T ti = t[i], t2 = ti * ti, s = 1 - t2, q = -2 * ti * s, r = -2 * s * (1 - 3 * t2),
+            p = 8 * ti * s * (2 - 3 * t2), v = 8 * s * (2 - 15 * t2 + 15 * t2 * t2);
+    T acc = s * g[i];
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t j = k * n + i;
+      const T d = z1[j], dd = d * d, G1 = g1[j], G2 = g2[j], G3 = g3[j], G4 = g4[j];
+      T e = 0, h = 0, m = 0;
+      if constexpr (HAS_Z) {
+        e = z2[j];
+        h = z3[j];
+        m = z4[j];
+      }
+      const T b2 = q * e + r * dd;                     // d a2 / dz, and a3's dz1 factor / 3
+      const T b3 = q * h + (3 * r * e + p * dd) * d;   // d a3 / dz, and a4's dz1 factor / 4
+      const T b4 = q * m + r * (4 * d * h + 3 * e * e) + (6 * p * e + v * dd) * dd;  // d a4 / dz
+      acc += q * d * G1 + b2 * G2 + b3 * G3 + b4 * G4;
+      gz1[j] = s * G1 + 2 * q * d * G2 + 3 * b2 * G3 + 4 * b3 * G4;
+      if constexpr (HAS_Z) {
+        gz2[j] = s * G2 + 3 * q * d * G3 + 6 * b2 * G4;
+        gz3[j] = s * G3 + 4 * q * d * G4;
+        gz4[j] = s * G4;
+      }
+    }
+    gz[i] = acc;
+  }
+}
+
 // Common direction counts (1-D to 3-D problems) get their own instantiation.
 #define PHYSIS_BY_K(CALL)                 \
   switch (K) {                            \
@@ -207,6 +276,37 @@ PHYSIS_CLONES void backward3_d(const double* t, const double* z1, const double* 
 #undef PHYSIS_CALL
 }
 
+PHYSIS_CLONES void forward4_f(const float* t, const float* z1, const float* z2, const float* z3, const float* z4,
+                              float* a1, float* a2, float* a3, float* a4, int64_t n, int64_t K, int64_t begin,
+                              int64_t end) {
+#define PHYSIS_CALL(KC) z2 ? forward4_impl<float, KC, true>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward4_impl<float, KC, false>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
+  PHYSIS_BY_K(PHYSIS_CALL)
+#undef PHYSIS_CALL
+}
+PHYSIS_CLONES void forward4_d(const double* t, const double* z1, const double* z2, const double* z3,
+                              const double* z4, double* a1, double* a2, double* a3, double* a4, int64_t n, int64_t K,
+                              int64_t begin, int64_t end) {
+#define PHYSIS_CALL(KC) z2 ? forward4_impl<double, KC, true>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward4_impl<double, KC, false>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
+  PHYSIS_BY_K(PHYSIS_CALL)
+#undef PHYSIS_CALL
+}
+PHYSIS_CLONES void backward4_f(const float* t, const float* z1, const float* z2, const float* z3, const float* z4,
+                               const float* g, const float* g1, const float* g2, const float* g3, const float* g4,
+                               float* gz, float* gz1, float* gz2, float* gz3, float* gz4, int64_t n, int64_t K,
+                               int64_t begin, int64_t end) {
+#define PHYSIS_CALL(KC) z2 ? backward4_impl<float, KC, true>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward4_impl<float, KC, false>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
+  PHYSIS_BY_K(PHYSIS_CALL)
+#undef PHYSIS_CALL
+}
+PHYSIS_CLONES void backward4_d(const double* t, const double* z1, const double* z2, const double* z3,
+                               const double* z4, const double* g, const double* g1, const double* g2,
+                               const double* g3, const double* g4, double* gz, double* gz1, double* gz2, double* gz3,
+                               double* gz4, int64_t n, int64_t K, int64_t begin, int64_t end) {
+#define PHYSIS_CALL(KC) z2 ? backward4_impl<double, KC, true>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward4_impl<double, KC, false>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
+  PHYSIS_BY_K(PHYSIS_CALL)
+#undef PHYSIS_CALL
+}
+
 }  // namespace
 
 template <>
@@ -254,6 +354,33 @@ void tanh_jet3_backward<double>(const double* t, const double* z1, const double*
                                 double* gz1, double* gz2, double* gz3, int64_t n, int64_t K, int64_t begin,
                                 int64_t end) {
   backward3_d(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end);
+}
+
+template <>
+void tanh_jet4_forward<float>(const float* t, const float* z1, const float* z2, const float* z3, const float* z4,
+                              float* a1, float* a2, float* a3, float* a4, int64_t n, int64_t K, int64_t begin,
+                              int64_t end) {
+  forward4_f(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end);
+}
+template <>
+void tanh_jet4_forward<double>(const double* t, const double* z1, const double* z2, const double* z3,
+                               const double* z4, double* a1, double* a2, double* a3, double* a4, int64_t n, int64_t K,
+                               int64_t begin, int64_t end) {
+  forward4_d(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end);
+}
+template <>
+void tanh_jet4_backward<float>(const float* t, const float* z1, const float* z2, const float* z3, const float* z4,
+                               const float* g, const float* g1, const float* g2, const float* g3, const float* g4,
+                               float* gz, float* gz1, float* gz2, float* gz3, float* gz4, int64_t n, int64_t K,
+                               int64_t begin, int64_t end) {
+  backward4_f(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end);
+}
+template <>
+void tanh_jet4_backward<double>(const double* t, const double* z1, const double* z2, const double* z3,
+                                const double* z4, const double* g, const double* g1, const double* g2,
+                                const double* g3, const double* g4, double* gz, double* gz1, double* gz2,
+                                double* gz3, double* gz4, int64_t n, int64_t K, int64_t begin, int64_t end) {
+  backward4_d(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end);
 }
 
 }  // namespace physis::kernels

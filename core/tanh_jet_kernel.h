@@ -36,4 +36,22 @@ template <class T>
 void tanh_jet3_backward(const T* t, const T* z1, const T* z2, const T* z3, const T* g, const T* g1, const T* g2,
                         const T* g3, T* gz, T* gz1, T* gz2, T* gz3, int64_t n, int64_t K, int64_t begin, int64_t end);
 
+// Fourth order, per direction, with m = z4 and the fourth derivative p as above:
+//   a1..a3 as third order,  a4 = p z1^4 + 6 r z1^2 z2 + q (4 z1 z3 + 3 z2^2) + s z4.
+// z2, z3 and z4 are all null (the first layer) or all given.
+template <class T>
+void tanh_jet4_forward(const T* t, const T* z1, const T* z2, const T* z3, const T* z4, T* a1, T* a2, T* a3, T* a4,
+                       int64_t n, int64_t K, int64_t begin, int64_t end);
+
+// Gradients, with v = f''''' = 8 s (2 - 15 t^2 + 15 t^4):
+//   gz     = s g + sum_k [q z1 g1 + (q z2 + r z1^2) g2 + (q z3 + 3 r z1 z2 + p z1^3) g3
+//                         + (q z4 + r (4 z1 z3 + 3 z2^2) + 6 p z1^2 z2 + v z1^4) g4]
+//   gz1[k] = s g1 + 2 q z1 g2 + 3 (q z2 + r z1^2) g3 + 4 (q z3 + 3 r z1 z2 + p z1^3) g4
+//   gz2[k] = s g2 + 3 q z1 g3 + 6 (q z2 + r z1^2) g4,   gz3[k] = s g3 + 4 q z1 g4,   gz4[k] = s g4.
+// Every gradient is given (zeros where none flows back); gz2..gz4 are written when z2..z4 are given.
+template <class T>
+void tanh_jet4_backward(const T* t, const T* z1, const T* z2, const T* z3, const T* z4, const T* g, const T* g1,
+                        const T* g2, const T* g3, const T* g4, T* gz, T* gz1, T* gz2, T* gz3, T* gz4, int64_t n,
+                        int64_t K, int64_t begin, int64_t end);
+
 }  // namespace physis::kernels

@@ -196,45 +196,53 @@ class ActivationJetFunction : public torch::autograd::Function<ActivationJetFunc
   }
 };
 
-// The third-order tanh step on CPU, one pass each way (core/tanh_jet_kernel.h); per direction only.
-class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
+// The third- and fourth-order tanh step on CPU, one pass each way (core/tanh_jet_kernel.h); per direction only.
+class TanhJetHighFunction : public torch::autograd::Function<TanhJetHighFunction> {
  public:
-  // z [N, w]; z1 [K, N|1, w]; z2, z3 [K, N|1, w] or empty (zero).
+  // z [N, w]; z1 [K, N|1, w]; z2, z3, z4 [K, N|1, w] or empty (zero); z4 empty at order 3.
+  // Returns tanh(z) and the jet's orders 1..order.
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& z,
                                                 const torch::Tensor& z1, const torch::Tensor& z2,
-                                                const torch::Tensor& z3) {
+                                                const torch::Tensor& z3, const torch::Tensor& z4, int64_t order) {
     const int64_t K = z1.size(0);
     const std::vector<int64_t> full_shape{K, z.size(0), z.size(1)};
-    const bool has_z2 = z2.numel() > 0, has_z3 = z3.numel() > 0;
-    // Broadcast parts (the first layer's) are materialised: the kernels index every point. The kernels take z2
-    // and z3 together: a missing one of the two is written out as zeros.
-    auto full = [&](const torch::Tensor& x, bool given) {
-      return given ? x.expand(full_shape).contiguous() : torch::zeros(full_shape, z.options());
-    };
+    const std::vector<torch::Tensor> higher{z2, z3, z4};  // orders 2..4 of the input
+    const int64_t count = order - 1;                       // of them in use
+    bool any = false;
+    for (int64_t i = 0; i < count; ++i) any = any || higher[i].numel() > 0;
+    // Broadcast parts (the first layer's) are materialised: the kernels index every point. The kernels take the
+    // higher orders together: a missing one is written out as zeros when another is given.
+    std::vector<torch::Tensor> full(3);
+    for (int64_t i = 0; i < count && any; ++i)
+      full[i] = higher[i].numel() > 0 ? higher[i].expand(full_shape).contiguous() : torch::zeros(full_shape, z.options());
     auto z1f = z1.expand(full_shape).contiguous();
-    torch::Tensor z2f, z3f;
-    if (has_z2 || has_z3) {
-      z2f = full(z2, has_z2);
-      z3f = full(z3, has_z3);
-    }
     auto t = torch::tanh(z).contiguous();
-    auto a1 = torch::empty(full_shape, z.options()), a2 = torch::empty_like(a1), a3 = torch::empty_like(a1);
+    std::vector<torch::Tensor> a(order);
+    for (auto& x : a) x = torch::empty(full_shape, z.options());
     const int64_t n = t.numel();
-    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "tanh_jet3_forward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "tanh_jet_high_forward", [&] {
       auto ptr = [](const torch::Tensor& x) { return x.defined() ? x.data_ptr<scalar_t>() : nullptr; };
       at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-        kernels::tanh_jet3_forward<scalar_t>(ptr(t), ptr(z1f), ptr(z2f), ptr(z3f), ptr(a1), ptr(a2), ptr(a3), n, K,
-                                             begin, end);
+        if (order == 3)
+          kernels::tanh_jet3_forward<scalar_t>(ptr(t), ptr(z1f), ptr(full[0]), ptr(full[1]), ptr(a[0]), ptr(a[1]),
+                                               ptr(a[2]), n, K, begin, end);
+        else
+          kernels::tanh_jet4_forward<scalar_t>(ptr(t), ptr(z1f), ptr(full[0]), ptr(full[1]), ptr(full[2]),
+                                               ptr(a[0]), ptr(a[1]), ptr(a[2]), ptr(a[3]), n, K, begin, end);
       });
     });
+    ctx->saved_data["order"] = order;
     ctx->saved_data["z1_shape"] = z1.sizes().vec();
-    ctx->saved_data["z2_shape"] = z2.sizes().vec();
-    ctx->saved_data["z3_shape"] = z3.sizes().vec();
-    ctx->saved_data["has_z2"] = has_z2;
-    ctx->saved_data["has_z3"] = has_z3;
+    for (int64_t i = 0; i < 3; ++i) {
+      ctx->saved_data["z" + std::to_string(i + 2) + "_shape"] = higher[i].sizes().vec();
+      ctx->saved_data["has_z" + std::to_string(i + 2)] = higher[i].numel() > 0;
+    }
     auto none = torch::empty({0}, z.options());
-    ctx->save_for_backward({t, z1f, z2f.defined() ? z2f : none, z3f.defined() ? z3f : none});
-    return {t, a1, a2, a3};
+    ctx->save_for_backward({t, z1f, full[0].defined() ? full[0] : none, full[1].defined() ? full[1] : none,
+                            full[2].defined() ? full[2] : none});
+    torch::autograd::variable_list out{t};
+    out.insert(out.end(), a.begin(), a.end());
+    return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -242,35 +250,43 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
     const auto saved = ctx->get_saved_variables();
     const auto& t = saved[0];
     const auto& z1 = saved[1];
-    const bool with_z23 = saved[2].numel() > 0;
-    // The kernel takes every gradient (zeros where none flows back), so its loops have no branches.
+    const int64_t order = ctx->saved_data["order"].toInt();
+    const bool with_higher = saved[2].numel() > 0;
+    // The kernels take every gradient (zeros where none flows back), so their loops have no branches.
     auto given = [](const torch::Tensor& grad, const torch::Tensor& like) {
       return grad.defined() ? grad.contiguous() : torch::zeros_like(like);
     };
-    const auto g = given(grads[0], t), g1 = given(grads[1], z1), g2 = given(grads[2], z1), g3 = given(grads[3], z1);
+    const auto g = given(grads[0], t);
+    std::vector<torch::Tensor> gin(order);  // gradients of the outputs a1..a_order
+    for (int64_t i = 0; i < order; ++i) gin[i] = given(grads[i + 1], z1);
     auto gz = torch::empty_like(t), gz1 = torch::empty_like(z1);
-    torch::Tensor gz2, gz3;
-    if (with_z23) {
-      gz2 = torch::empty_like(z1);
-      gz3 = torch::empty_like(z1);
-    }
+    std::vector<torch::Tensor> gh(3);  // gradients of z2..z_order
+    for (int64_t i = 0; i + 1 < order && with_higher; ++i) gh[i] = torch::empty_like(z1);
     const int64_t n = t.numel(), K = z1.size(0);
-    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "tanh_jet3_backward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "tanh_jet_high_backward", [&] {
       auto ptr = [](const torch::Tensor& x) {
         return x.defined() && x.numel() > 0 ? x.data_ptr<scalar_t>() : nullptr;
       };
       at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-        kernels::tanh_jet3_backward<scalar_t>(ptr(t), ptr(z1), ptr(saved[2]), ptr(saved[3]), ptr(g), ptr(g1),
-                                              ptr(g2), ptr(g3), ptr(gz), ptr(gz1), ptr(gz2), ptr(gz3), n, K, begin,
-                                              end);
+        if (order == 3)
+          kernels::tanh_jet3_backward<scalar_t>(ptr(t), ptr(z1), ptr(saved[2]), ptr(saved[3]), ptr(g), ptr(gin[0]),
+                                                ptr(gin[1]), ptr(gin[2]), ptr(gz), ptr(gz1), ptr(gh[0]), ptr(gh[1]), n,
+                                                K, begin, end);
+        else
+          kernels::tanh_jet4_backward<scalar_t>(ptr(t), ptr(z1), ptr(saved[2]), ptr(saved[3]), ptr(saved[4]), ptr(g),
+                                                ptr(gin[0]), ptr(gin[1]), ptr(gin[2]), ptr(gin[3]), ptr(gz), ptr(gz1),
+                                                ptr(gh[0]), ptr(gh[1]), ptr(gh[2]), n, K, begin, end);
       });
     });
-    gz1 = gz1.sum_to_size(ctx->saved_data["z1_shape"].toIntVector());
-    auto input_gradient = [&](const torch::Tensor& full, const char* given, const char* shape) {
-      return ctx->saved_data[given].toBool() ? full.sum_to_size(ctx->saved_data[shape].toIntVector())
-                                             : torch::Tensor();
-    };
-    return {gz, gz1, input_gradient(gz2, "has_z2", "z2_shape"), input_gradient(gz3, "has_z3", "z3_shape")};
+    torch::autograd::variable_list out{gz, gz1.sum_to_size(ctx->saved_data["z1_shape"].toIntVector())};
+    for (int64_t i = 0; i < 3; ++i) {
+      const auto index = std::to_string(i + 2);
+      out.push_back(gh[i].defined() && ctx->saved_data["has_z" + index].toBool()
+                        ? gh[i].sum_to_size(ctx->saved_data["z" + index + "_shape"].toIntVector())
+                        : torch::Tensor());
+    }
+    out.push_back(torch::Tensor());  // order
+    return out;
   }
 };
 
@@ -278,19 +294,21 @@ class TanhJet3Function : public torch::autograd::Function<TanhJet3Function> {
 
 Jet jet_activation(Activation activation, const Jet& z) {
   if (z.order >= 3) {
-    if (z.order == 3 && use_fused_kernel(activation, z.value)) {
+    if (use_fused_kernel(activation, z.value)) {
       auto empty = torch::empty({0}, z.value.options());
-      auto out = TanhJet3Function::apply(z.value, z.first, z.second.defined() ? z.second : empty,
-                                         z.third.defined() ? z.third : empty);
+      auto given = [&](const torch::Tensor& x) { return x.defined() ? x : empty; };
+      auto out = TanhJetHighFunction::apply(z.value, z.first, given(z.second), given(z.third),
+                                            z.order >= 4 ? given(z.fourth) : empty, static_cast<int64_t>(z.order));
       Jet y;
-      y.order = 3;
+      y.order = z.order;
       y.value = out[0];
       y.first = out[1];
       y.second = out[2];
       y.third = out[3];
+      if (z.order >= 4) y.fourth = out[4];
       return y;
     }
-    // Other activations, devices and orders take plain tensor ops (autograd differentiates them).
+    // Other activations and devices take plain tensor ops (autograd differentiates them).
     auto r = activation_derivatives(activation, z.value, /*need_value=*/true, /*need_d3=*/true, z.order >= 4);
     return jet_elementwise(z, r.f, r.d1, r.d2, r.d3, r.d4);
   }

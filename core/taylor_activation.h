@@ -16,7 +16,8 @@ namespace physis {
 enum class Activation;
 
 // The jet of activation(z); same result as jet_elementwise with the activation's derivatives, fewer graph nodes.
-// Third-order jets: a fused tanh step on CPU (kernels::tanh_jet3_*); jet_elementwise on GPUs and for order 4.
+// Third- and fourth-order jets: a fused tanh step on CPU (kernels::tanh_jet3_*, tanh_jet4_*); jet_elementwise on
+// GPUs and for the other activations.
 Jet jet_activation(Activation activation, const Jet& z);
 
 }  // namespace physis
