@@ -6,6 +6,21 @@ namespace physis::kernels {
 
 namespace {
 
+// tanh's derivatives as polynomials of t = tanh(z): s = f', q = f'', r = f''', p = f'''', v = f'''''. Each kernel
+// reads the ones it needs; the others are dead code the compiler drops.
+template <class T>
+struct TanhDerivatives {
+  T s, q, r, p, v;
+  [[gnu::always_inline]] explicit TanhDerivatives(T t) {
+    const T t2 = t * t;
+    s = 1 - t2;
+    q = -2 * t * s;
+    r = -2 * s * (1 - 3 * t2);
+    p = 8 * t * s * (2 - 3 * t2);
+    v = 8 * s * (2 - 15 * t2 + 15 * t2 * t2);
+  }
+};
+
 template <class T, int KC>
 [[gnu::always_inline]] inline void forward_impl(const T* __restrict t, const T* __restrict z1, const T* __restrict z2,
                                                 T* __restrict a1, T* __restrict a2, int64_t n, int64_t K, bool summed,
@@ -14,7 +29,8 @@ template <class T, int KC>
   if (summed) {
 #pragma GCC ivdep
     for (int64_t i = begin; i < end; ++i) {
-      const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s;
+      const TanhDerivatives<T> f(t[i]);
+      const T s = f.s, q = f.q;
       T sq = 0;
       for (int64_t k = 0; k < K; ++k) {
         const T d = z1[k * n + i];
@@ -31,7 +47,8 @@ template <class T, int KC>
       T* __restrict a2k = a2 + k * n;
 #pragma GCC ivdep
       for (int64_t i = begin; i < end; ++i) {
-        const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, d = zk[i];
+        const TanhDerivatives<T> f(t[i]);
+        const T s = f.s, q = f.q, d = zk[i];
         a1k[i] = s * d;
         a2k[i] = q * d * d + (z2k ? s * z2k[i] : T(0));
       }
@@ -49,7 +66,8 @@ template <class T, int KC>
   const int64_t M = summed ? 1 : K;
 #pragma GCC ivdep
   for (int64_t i = begin; i < end; ++i) {
-    const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, r = -2 * s * (1 - 3 * ti * ti);
+    const TanhDerivatives<T> f(t[i]);
+    const T s = f.s, q = f.q, r = f.r;
     T acc = g ? s * g[i] : T(0);
     T sq = 0;
     for (int64_t k = 0; k < K; ++k) {
@@ -91,7 +109,8 @@ template <class T, int KC, bool HAS_Z23>
     const int64_t o = k * n;
 #pragma GCC ivdep
     for (int64_t i = begin; i < end; ++i) {
-      const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, r = -2 * s * (1 - 3 * ti * ti);
+      const TanhDerivatives<T> f(t[i]);
+      const T s = f.s, q = f.q, r = f.r;
       const T d = z1[o + i];
       a1[o + i] = s * d;
       if constexpr (HAS_Z23) {
@@ -116,8 +135,8 @@ template <class T, int KC, bool HAS_Z23>
   if constexpr (KC > 0) K = KC;
 #pragma GCC ivdep
   for (int64_t i = begin; i < end; ++i) {
-    const T ti = t[i], s = 1 - ti * ti, q = -2 * ti * s, r = -2 * s * (1 - 3 * ti * ti),
-            p = 8 * ti * s * (2 - 3 * ti * ti);
+    const TanhDerivatives<T> f(t[i]);
+    const T s = f.s, q = f.q, r = f.r, p = f.p;
     T acc = s * g[i];
     for (int64_t k = 0; k < K; ++k) {
       const int64_t j = k * n + i;
@@ -151,8 +170,8 @@ template <class T, int KC, bool HAS_Z>
     const int64_t o = k * n;
 #pragma GCC ivdep
     for (int64_t i = begin; i < end; ++i) {
-      const T ti = t[i], t2 = ti * ti, s = 1 - t2, q = -2 * ti * s, r = -2 * s * (1 - 3 * t2),
-              p = 8 * ti * s * (2 - 3 * t2);
+      const TanhDerivatives<T> f(t[i]);
+      const T s = f.s, q = f.q, r = f.r, p = f.p;
       const T d = z1[o + i], dd = d * d;
       a1[o + i] = s * d;
       if constexpr (HAS_Z) {
@@ -181,8 +200,8 @@ template <class T, int KC, bool HAS_Z>
   if constexpr (KC > 0) K = KC;
 #pragma GCC ivdep
   for (int64_t i = begin; i < end; ++i) {
-    const T ti = t[i], t2 = ti * ti, s = 1 - t2, q = -2 * ti * s, r = -2 * s * (1 - 3 * t2),
-            p = 8 * ti * s * (2 - 3 * t2), v = 8 * s * (2 - 15 * t2 + 15 * t2 * t2);
+    const TanhDerivatives<T> f(t[i]);
+    const T s = f.s, q = f.q, r = f.r, p = f.p, v = f.v;
     T acc = s * g[i];
     for (int64_t k = 0; k < K; ++k) {
       const int64_t j = k * n + i;
