@@ -57,4 +57,28 @@ printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson}\
 expect 1 "missing reference file" -- "$physis" solve bad_ref.yaml --output "$work/r3"
 grep -q "bad_ref.yaml:4:" err.txt && grep -q "nowhere.dat" err.txt || { echo "FAIL: reference error message"; cat err.txt; fail=1; }
 [[ ! -e "$work/r3/checkpoint.pt" ]] || { echo "FAIL: a failed start wrote a checkpoint"; fail=1; }
+# An inverse problem: the unknown is reported (with its error against the true value) and crosses the precision
+# switch between phases; observations from a CSV.
+cat > inverse.yaml <<'YAML'
+geometry: {interval: {min: 0, max: 1}}
+unknowns: {k: {initial: 1.0, reference: 2}}
+equations: ["u_xx + k*pi^2*sin(pi*x)"]
+conditions:
+  - {type: dirichlet, value: 0, hard: true}
+  - {type: data, file: obs.csv}
+network: {hidden: [16, 16]}
+training:
+  phases: [{optimizer: adam, steps: 20, lr: 0.01}, {optimizer: lbfgs, steps: 40, dtype: float64}]
+  interior_points: 64
+YAML
+printf 'x,u\n0.25,1.4142135623730951\n0.5,2\n0.75,1.4142135623730951\n' > obs.csv
+expect 0 "inverse problem" -- "$physis" solve inverse.yaml --progress lines --output "$work/r5"
+relerr=$(sed -n 's/^done: .* k [^,]*, k_relerr \([^ ,]*\).*/\1/p' out.txt)
+awk -v e="${relerr:-1}" 'BEGIN { exit !(e < 0.05) }' || { echo "FAIL: k not found (k_relerr '$relerr')"; cat out.txt; fail=1; }
+grep -q "^step,.*,k,k_relerr" "$work/r5/history.csv" || { echo "FAIL: history.csv has no column for k"; fail=1; }
+sed 's/obs.csv/bad_obs.csv/' inverse.yaml > bad_inverse.yaml
+printf 'x,u\n0.25,abc\n' > bad_obs.csv
+expect 1 "broken observations file" -- "$physis" solve bad_inverse.yaml --output "$work/r6"
+grep -q "bad_inverse.yaml:6:" err.txt && grep -q "bad_obs.csv:2:" err.txt ||
+  { echo "FAIL: observations error message"; cat err.txt; fail=1; }
 exit $fail
