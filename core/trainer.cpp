@@ -239,12 +239,17 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
   const double lr = p.lr_at(local_step);
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 
+  // L-BFGS evaluates the closure several times per call (line search) and reports the first loss: `terms` keeps
+  // that evaluation's terms too, so the reported loss is their sum.
+  bool first = true;
   auto closure = [&]() -> torch::Tensor {
     optimizer_->zero_grad();
-    terms = loss_(step_);
-    TORCH_CHECK(!terms.empty(), "the loss function returned no terms");
-    torch::Tensor total = terms.front().second;
-    for (std::size_t i = 1; i < terms.size(); ++i) total = total + terms[i].second;
+    auto evaluated = loss_(step_);
+    TORCH_CHECK(!evaluated.empty(), "the loss function returned no terms");
+    torch::Tensor total = evaluated.front().second;
+    for (std::size_t i = 1; i < evaluated.size(); ++i) total = total + evaluated[i].second;
+    if (first) terms = std::move(evaluated);
+    first = false;
     total.backward();
     if (p.clip_grad_norm() > 0) torch::nn::utils::clip_grad_norm_(model_->parameters(), p.clip_grad_norm());
     return total;
@@ -258,7 +263,6 @@ double Trainer::compute_step(int64_t phase, int64_t local_step, LossTerms& terms
       renew_optimizer(phase);
       ++lbfgs_scheduled_restarts_;
     }
-    // L-BFGS evaluates the closure several times per call (line search); the loss reported is the first one.
     const double loss = optimizer_->step(closure).item<double>();
     restart_lbfgs_if_stalled(phase, loss);
     return loss;
