@@ -67,6 +67,35 @@ std::pair<torch::Tensor, torch::Tensor> piecewise_dirichlet(const geometry::Geom
 }
 }  // namespace
 
+// out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function for
+// Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece (zero only on the pieces
+// named: others stay free for their soft conditions), squared for a clamped condition. Outputs without a hard
+// condition keep g = 0, phi = 1. Returns [g_1..g_m, phi_1..phi_m] [N, 2m].
+torch::Tensor hard_transform_data(const Problem& problem, const torch::Tensor& x) {
+  std::vector<std::vector<const Condition*>> hard(problem.num_outputs());  // per output, as Problem checked them
+  for (const auto& c : problem.conditions)
+    if (c.hard_data()) hard[c.output].push_back(&c);
+  std::vector<torch::Tensor> g, phi;
+  for (const auto& conditions : hard) {
+    if (conditions.empty()) {
+      g.push_back(torch::zeros({x.size(0)}, x.options()));
+      phi.push_back(torch::ones({x.size(0)}, x.options()));
+    } else if (conditions.size() == 1 && conditions.front()->selector.pieces.empty()) {
+      const auto& c = *conditions.front();
+      g.push_back(evaluate_on_points(*c.value, x));
+      phi.push_back(c.kind == ConditionKind::initial ? problem.space_time->initial_distance(x)
+                                                     : problem.domain->distance(x));
+    } else {
+      auto [gj, phij] = piecewise_dirichlet(*problem.domain, conditions, x);
+      g.push_back(gj);
+      phi.push_back(phij);
+    }
+    // A clamped condition (the output's only hard one) squares phi: phi^2 N has no normal derivative there.
+    if (conditions.size() == 1 && conditions.front()->clamped) phi.back() = phi.back().square();
+  }
+  return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);
+}
+
 Solver::Solver(Problem problem, const Runtime& runtime)
     : problem_(std::move(problem)),
       runtime_(runtime),
@@ -116,25 +145,37 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   prepare_integrals();
   // Once per problem file and condition in a process: a run whose phases change precision builds one solver each.
   static std::set<std::string> warned;
-  for (const auto& name : hard_values_equal_to_exact(p, interior_))
+  for (const auto& name : hard_transforms_holding_exact(p, interior_))
     if (warned.insert(p.file + "\n" + name).second)
-      warn(p.file + ": the hard condition '" + name + "' prescribes the exact solution inside the domain as well (its "
-           "value equals reference.exact there), so the network's output holds the answer whatever it learns and "
-           "the reference errors measure nothing. Give the boundary data in a form that is not the solution inside "
-           "(e.g. one that only matches it on the boundary).");
+      warn(p.file + ": with the hard condition '" + name + "' the output transform g + phi N equals "
+           "reference.exact for a constant network output N (e.g. its value is the exact solution inside the "
+           "domain as well, or the exact solution is phi^2 times a constant), so the network holds the answer "
+           "without learning a field and the reference errors measure little. Give the boundary data in a form that "
+           "is not the solution inside, or choose an exact solution that the transform does not hold.");
 }
 
-std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points) {
+std::vector<std::string> hard_transforms_holding_exact(const Problem& problem, const torch::Tensor& points) {
   std::vector<std::string> names;
   if (problem.exact.empty() || points.size(0) == 0) return names;
+  if (std::none_of(problem.conditions.begin(), problem.conditions.end(), [](const Condition& c) { return c.hard_data(); }))
+    return names;
   const auto x = points.narrow(0, 0, std::min<int64_t>(points.size(0), 256)).detach().to(torch::kFloat64);
-  for (const auto& c : problem.conditions) {
-    if (!c.hard || !c.value) continue;
-    const auto exact = problem.exact.find(problem.symbols.outputs[c.output]);
+  const int64_t m = problem.num_outputs();
+  const auto data = hard_transform_data(problem, x);
+  for (int64_t j = 0; j < m; ++j) {
+    const auto exact = problem.exact.find(problem.symbols.outputs[j]);
     if (exact == problem.exact.end()) continue;
-    const auto value = evaluate_on_points(*c.value, x).reshape({-1}).expand({x.size(0)});
+    const auto g = data.select(1, j), phi = data.select(1, m + j);
     const auto truth = evaluate_on_points(exact->second, x).reshape({-1}).expand({x.size(0)});
-    if (torch::allclose(value, truth, 1e-9, 1e-12)) names.push_back(c.name);
+    // The raw output the transform needs, N = (exact - g) / phi, where phi is not small (rounding grows as 1/phi).
+    const auto away = phi.abs() > 1e-3 * phi.abs().max();
+    if (away.sum().item<int64_t>() < 2) continue;
+    const auto needed = ((truth - g) / phi).index({away});
+    const double spread = (needed.max() - needed.min()).item<double>();
+    const double scale = std::max(needed.abs().max().item<double>(), truth.abs().max().item<double>());
+    if (spread > 1e-9 * std::max(scale, 1e-300)) continue;
+    for (const auto& c : problem.conditions)
+      if (c.hard_data() && c.output == j) names.push_back(c.name);
   }
   return names;
 }
@@ -196,37 +237,10 @@ Metrics Solver::integrals() {
 
 void Solver::install_hard_constraints() {
   const auto& p = problem_;
-  std::vector<std::vector<const Condition*>> hard(p.num_outputs());  // per output, as Problem checked them
-  bool any = false;
-  for (const auto& c : p.conditions)
-    if (c.hard_data()) hard[c.output].push_back(&c), any = true;
-  if (!any) return;
+  if (std::none_of(p.conditions.begin(), p.conditions.end(), [](const Condition& c) { return c.hard_data(); }))
+    return;
   auto problem = &problem_;
-  // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function
-  // for Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece (zero only on
-  // the pieces named: others stay free for their soft conditions), squared for a clamped condition. Outputs
-  // without a hard condition keep g = 0, phi = 1.
-  auto known = [problem, hard](const torch::Tensor& x) {
-    std::vector<torch::Tensor> g, phi;
-    for (const auto& conditions : hard) {
-      if (conditions.empty()) {
-        g.push_back(torch::zeros({x.size(0)}, x.options()));
-        phi.push_back(torch::ones({x.size(0)}, x.options()));
-      } else if (conditions.size() == 1 && conditions.front()->selector.pieces.empty()) {
-        const auto& c = *conditions.front();
-        g.push_back(evaluate_on_points(*c.value, x));
-        phi.push_back(c.kind == ConditionKind::initial ? problem->space_time->initial_distance(x)
-                                                       : problem->domain->distance(x));
-      } else {
-        auto [gj, phij] = piecewise_dirichlet(*problem->domain, conditions, x);
-        g.push_back(gj);
-        phi.push_back(phij);
-      }
-      // A clamped condition (the output's only hard one) squares phi: phi^2 N has no normal derivative there.
-      if (conditions.size() == 1 && conditions.front()->clamped) phi.back() = phi.back().square();
-    }
-    return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);  // [N, 2m]
-  };
+  auto known = [problem](const torch::Tensor& x) { return hard_transform_data(*problem, x); };
   const int64_t m = p.num_outputs();
   // One entry per point set a step evaluates (the interior points and each soft condition's), and a few more for
   // evaluations: with fewer, the sets evict each other and every step recomputes the hard data's jets by nested

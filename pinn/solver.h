@@ -97,9 +97,15 @@ class Solver {
   std::map<std::string, double> term_scales_;
 };
 
-// Hard conditions whose value equals the exact reference solution at the given domain points. The value of a hard
-// condition is evaluated inside the domain too (out = value + phi N), so such a transform holds the answer and the
-// reference errors measure nothing; Solver warns about them. Names of the conditions, in file order.
-std::vector<std::string> hard_values_equal_to_exact(const Problem& problem, const torch::Tensor& points);
+// The hard conditions' output transform out_j = g_j(x) + phi_j(x) N_j at points x [N, d]: [g_1..g_m, phi_1..phi_m]
+// [N, 2m] (g = 0, phi = 1 for outputs without hard data; phi squared for a clamped condition).
+torch::Tensor hard_transform_data(const Problem& problem, const torch::Tensor& x);
+
+// Hard conditions whose transform holds the exact reference solution with a constant N at the given domain points:
+// a value equal to the exact solution (N = 0; the value is evaluated inside the domain too), or an exact solution
+// that is g + c phi (a clamped box's phi^2 = x^2 (1 - x)^2 y^2 (1 - y)^2 as the manufactured solution). The network
+// then holds the answer without learning a field and the reference errors measure little; Solver warns about them.
+// Names of the conditions of such outputs, in file order.
+std::vector<std::string> hard_transforms_holding_exact(const Problem& problem, const torch::Tensor& points);
 
 }  // namespace physis::pinn

@@ -591,7 +591,7 @@ training: {phases: [{steps: 1}], interior_points: 64, boundary_points: 512}
   }
 }
 
-TEST_CASE("a hard condition whose value is the exact solution is found", "[solver]") {
+TEST_CASE("a hard transform that holds the exact solution with a constant network is found", "[solver]") {
   const std::string head =
       "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
       "equations: [\"-laplace(u) - 2*pi^2*sin(pi*x)*sin(pi*y)\"]\n"
@@ -599,11 +599,25 @@ TEST_CASE("a hard condition whose value is the exact solution is found", "[solve
   auto names_for = [&](const std::string& value) {
     auto p = pinn::Problem::from_section(Section::load_string(
         head + "conditions:\n  - {type: dirichlet, name: walls, value: \"" + value + "\", hard: true}\n", "t.yaml"));
-    return pinn::hard_values_equal_to_exact(p, torch::rand({64, 2}, torch::kFloat64));
+    return pinn::hard_transforms_holding_exact(p, torch::rand({64, 2}, torch::kFloat64));
   };
   REQUIRE(names_for("sin(pi*x)*sin(pi*y)") == std::vector<std::string>{"walls"});  // the answer, written out
   REQUIRE(names_for("sin(pi*y)*sin(x*pi)") == std::vector<std::string>{"walls"});  // the same, written otherwise
   REQUIRE(names_for("0").empty());                                               // boundary data only
+
+  // A clamped box with the product distance: phi^2 = x^2 (1 - x)^2 y^2 (1 - y)^2, so that manufactured solution
+  // (times any constant) is held by N = constant; sin(pi x)^2 sin(pi y)^2 is not.
+  auto clamped = [](const std::string& exact) {
+    auto p = pinn::Problem::from_section(Section::load_string(
+        "geometry: {rectangle: {min: [0, 0], max: [1, 1], distance: product}}\n"
+        "outputs: [w]\nequations: [\"w_xxxx + 2*w_xxyy + w_yyyy\"]\n"
+        "conditions:\n  - {type: dirichlet, name: edges, value: 0, hard: true, clamped: true}\n"
+        "reference: {exact: {w: \"" + exact + "\"}}\n", "t.yaml"));
+    return pinn::hard_transforms_holding_exact(p, torch::rand({64, 2}, torch::kFloat64));
+  };
+  REQUIRE(clamped("3*x^2*(1 - x)^2*y^2*(1 - y)^2") == std::vector<std::string>{"edges"});
+  REQUIRE(clamped("sin(pi*x)^2*sin(pi*y)^2").empty());
+  REQUIRE(clamped("x^2*(1 - x)^2*y^2*(1 - y)^2*exp(x)").empty());
 }
 
 TEST_CASE("a hard periodic condition makes the network periodic and adds no loss term", "[solver]") {
