@@ -532,6 +532,11 @@ Problem Problem::from_section(const Section& root) {
   if (auto helpers = root.optional_child("helpers")) {
     for (const auto& key : helpers->keys()) p.symbols.helpers[key] = expression_text(*helpers, key);
   }
+  for (const auto& [name, spec] : p.unknowns)
+    if (p.output_index(name) >= 0 || p.symbols.helpers.count(name))
+      root.child("unknowns").fail_at(name, "'" + name + "' already names " +
+                                               (p.output_index(name) >= 0 ? "an output" : "a helper") +
+                                               "; pick another name");
 
   // 3. Equations: a built-in PDE and/or residuals written out.
   if (builtin)

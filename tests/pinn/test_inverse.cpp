@@ -195,6 +195,10 @@ TEST_CASE("inverse-problem mistakes name the file and line", "[inverse]") {
                Catch::StartsWith("test.yaml:3:") && Catch::Contains("also declared under `unknowns:`"));
   REQUIRE_THAT(problem_error(geometry + "unknowns: {x: 1}\n" + pde),
                Catch::StartsWith("test.yaml:2:") && Catch::Contains("names an input"));
+  REQUIRE_THAT(problem_error(geometry + "unknowns: {u: 1}\n" + pde),
+               Catch::StartsWith("test.yaml:2:") && Catch::Contains("already names an output"));
+  REQUIRE_THAT(problem_error(geometry + "unknowns: {f: 1}\nhelpers: {f: \"x\"}\n" + pde),
+               Catch::StartsWith("test.yaml:2:") && Catch::Contains("already names a helper"));
   REQUIRE_THAT(problem_error(geometry + "unknowns: {k: {initial: -1, positive: true}}\n" + pde),
                Catch::StartsWith("test.yaml:2:") && Catch::Contains("positive initial value"));
   REQUIRE_THAT(problem_error(geometry + "unknowns: {k: 1}\n" + pde +
