@@ -141,6 +141,25 @@ void FieldNetworkImpl::reset() {
   widths.front() = features;
   mlp_options.widths(widths);
   mlp = register_module("mlp", MLP(mlp_options));
+
+  const auto outputs = widths.back();
+  auto out_scale = options.output_scale(), out_shift = options.output_shift();
+  if (!out_scale.empty() || !out_shift.empty()) {
+    if (out_scale.empty()) out_scale.assign(outputs, 1.0);
+    if (out_shift.empty()) out_shift.assign(outputs, 0.0);
+    TORCH_CHECK(static_cast<int64_t>(out_scale.size()) == outputs && static_cast<int64_t>(out_shift.size()) == outputs,
+                "FieldNetwork: output_scale and output_shift need one entry per output (", outputs, ")");
+    std::vector<double> offset(outputs);
+    for (int64_t j = 0; j < outputs; ++j) {
+      TORCH_CHECK(out_scale[j] != 0 && std::isfinite(out_scale[j]) && std::isfinite(out_shift[j]),
+                  "FieldNetwork: output ", j, " has scale ", out_scale[j], " and shift ", out_shift[j],
+                  "; the scale must be finite and not 0");
+      offset[j] = -out_shift[j] / out_scale[j];
+    }
+    const auto dtype = torch::get_default_dtype();
+    output_offset = register_buffer("output_offset", torch::tensor(offset, torch::kFloat64).to(dtype));
+    output_scale = register_buffer("output_scale", torch::tensor(out_scale, torch::kFloat64).to(dtype));
+  }
 }
 
 int64_t FieldNetworkImpl::in_features() const { return options.mlp().widths().front(); }
@@ -206,6 +225,7 @@ torch::Tensor FieldNetworkImpl::forward(const torch::Tensor& x) {
   auto h = embed_periodic(x, (x - input_shift) * input_scale);
   if (fourier) h = fourier->forward(h);
   auto y = mlp->forward(h);
+  if (output_scale.defined()) y = (y - output_offset) * output_scale;
   return transform_ ? transform_(x, y) : y;
 }
 
@@ -213,6 +233,7 @@ Jet FieldNetworkImpl::forward_jet(const Jet& x) {
   auto h = embed_periodic(x, jet_affine(x, input_shift, input_scale));
   if (fourier) h = fourier->forward_jet(h);
   auto y = mlp->forward_jet(h);
+  if (output_scale.defined()) y = jet_affine(y, output_offset, output_scale);
   if (transform_) {
     TORCH_CHECK(jet_transform_, "FieldNetwork: the output transform has no forward-mode version; use autograd "
                                 "derivatives for this problem");

@@ -89,6 +89,11 @@ struct FieldNetworkOptions {
   // (cos z, sin z), z = 2 pi (x - lower) / (upper - lower), so the output and all its derivatives agree at lower and
   // upper (PhysicsNeMo's `periodicity`).
   TORCH_ARG(std::vector<int64_t>, periodic_inputs) = {};
+  // The MLP's outputs are scaled and shifted, per output, before the output transform: out = scale * mlp + shift,
+  // so that a network whose raw outputs are of order one represents fields of another size (a trajectory of
+  // amplitude 20 around 25, a pressure of 1e5). Empty: 1 and 0. Non-empty: one entry per output, scales not 0.
+  TORCH_ARG(std::vector<double>, output_scale) = {};
+  TORCH_ARG(std::vector<double>, output_shift) = {};
 };
 
 class FieldNetworkImpl : public torch::nn::Cloneable<FieldNetworkImpl> {
@@ -110,6 +115,9 @@ class FieldNetworkImpl : public torch::nn::Cloneable<FieldNetworkImpl> {
   FourierFeatures fourier{nullptr};
   MLP mlp{nullptr};
   torch::Tensor input_shift, input_scale;  // buffers: x_scaled = (x - shift) * scale
+  // Buffers out = (mlp - output_offset) * output_scale, i.e. scale * mlp + shift; undefined without output scaling
+  // (so that networks without it keep the checkpoint layout they always had).
+  torch::Tensor output_offset, output_scale;
 
  private:
   // Raw inputs x and scaled inputs h -> h with each periodic column replaced by its (cos, sin) pair.

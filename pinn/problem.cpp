@@ -616,6 +616,24 @@ Problem Problem::from_section(const Section& root) {
     } catch (const std::invalid_argument& e) {
       net->fail_at("activation", e.what());
     }
+    // output_scale / output_shift: {output: number}, the others 1 and 0.
+    auto per_output = [&](const std::string& key, double fallback) {
+      std::vector<double> values;
+      auto section = net->optional_child(key);
+      if (!section) return values;
+      values.assign(p.num_outputs(), fallback);
+      for (const auto& name : section->keys()) {
+        const auto j = p.output_index(name);
+        if (j < 0) section->fail_at(name, "unknown output '" + name + "'; this problem's outputs: " + join(p.symbols.outputs));
+        values[j] = section->get<double>(name);
+        if (key == "output_scale" && !(values[j] != 0 && std::isfinite(values[j])))
+          section->fail_at(name, "a scale must be finite and not 0");
+      }
+      section->finish();
+      return values;
+    };
+    p.network.output_scale = per_output("output_scale", 1.0);
+    p.network.output_shift = per_output("output_shift", 0.0);
     p.network.fourier_features = net->get<int64_t>("fourier_features", 0);
     p.network.fourier_sigma = net->get<double>("fourier_sigma", 1.0);
     if (auto box = net->optional_child("input_box")) {

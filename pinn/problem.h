@@ -84,6 +84,8 @@ struct NetworkSpec {
   // domain's bounding box. A box with equal sides centred on a small body keeps its scale where the box's long side
   // would squeeze it.
   std::vector<double> input_lower, input_upper;
+  // Per output (output order): out = scale * raw + shift before hard conditions; empty: 1 and 0.
+  std::vector<double> output_scale, output_shift;
 };
 
 // Extra interior points where the domain meets a region (e.g. around a body whose boundary layer decides its

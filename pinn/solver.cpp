@@ -115,7 +115,9 @@ Solver::Solver(Problem problem, const Runtime& runtime)
                           .input_upper(p.network.input_upper.empty() ? box.upper : p.network.input_upper)
                           .fourier_features(p.network.fourier_features)
                           .fourier_sigma(p.network.fourier_sigma)
-                          .periodic_inputs(periodic));
+                          .periodic_inputs(periodic)
+                          .output_scale(p.network.output_scale)
+                          .output_shift(p.network.output_shift));
   net_->to(runtime_.device, runtime_.dtype);
   // The unknowns train with the network: registered as its parameters, the optimizer moves them, checkpoints hold
   // them and a change of precision converts them. Each solver starts them from their initial values (a resumed

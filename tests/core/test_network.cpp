@@ -76,6 +76,31 @@ TEST_CASE("input scaling maps the box to [-1, 1] and the output transform applie
   REQUIRE_THROWS_WITH(net->forward_jet(Jet::along_axes(x, {}, true)), Catch::Contains("no forward-mode version"));
 }
 
+TEST_CASE("output scaling scales and shifts each output, its jets and nothing of a plain network", "[network]") {
+  torch::manual_seed(3);
+  FieldNetwork plain(FieldNetworkOptions(MLPOptions({2, 8, 8, 2})));
+  torch::manual_seed(3);
+  FieldNetwork scaled(FieldNetworkOptions(MLPOptions({2, 8, 8, 2})).output_scale({20, -0.5}).output_shift({25, 1}));
+  plain->to(torch::kFloat64);
+  scaled->to(torch::kFloat64);
+  // A plain network has no such buffers: its checkpoints keep their layout.
+  REQUIRE(plain->named_buffers().size() + 2 == scaled->named_buffers().size());
+  auto x = torch::rand({16, 2}, torch::kFloat64);
+  auto factor = torch::tensor({20.0, -0.5}, torch::kFloat64), shift = torch::tensor({25.0, 1.0}, torch::kFloat64);
+  REQUIRE(torch::allclose(scaled->forward(x), plain->forward(x) * factor + shift, 1e-12, 1e-12));
+  // Jets: the value shifts and scales, every derivative only scales.
+  auto a = plain->forward_jet(Jet::along_axes(x, {0, 1}, false, 4));
+  auto b = scaled->forward_jet(Jet::along_axes(x, {0, 1}, false, 4));
+  REQUIRE(torch::allclose(b.value, a.value * factor + shift, 1e-12, 1e-12));
+  REQUIRE(torch::allclose(b.first, a.first * factor, 1e-12, 1e-12));
+  REQUIRE(torch::allclose(b.second, a.second * factor, 1e-12, 1e-12));
+  REQUIRE(torch::allclose(b.fourth, a.fourth * factor, 1e-12, 1e-12));
+  REQUIRE_THROWS_WITH(FieldNetwork(FieldNetworkOptions(MLPOptions({2, 4, 2})).output_scale({1, 0})),
+                      Catch::Contains("not 0"));
+  REQUIRE_THROWS_WITH(FieldNetwork(FieldNetworkOptions(MLPOptions({2, 4, 2})).output_shift({1})),
+                      Catch::Contains("one entry per output"));
+}
+
 TEST_CASE("periodic inputs make the output and its derivatives agree at both ends", "[network]") {
   torch::manual_seed(5);
   // Periodic in x (period 3) and t (period 2), free in y.

@@ -188,6 +188,24 @@ TEST_CASE("a built-in PDE's parameter can be an unknown", "[inverse]") {
                Catch::StartsWith("test.yaml:4:") && Catch::Contains("declared under `unknowns:`"));
 }
 
+TEST_CASE("network.output_scale and output_shift set the network's output scaling per output", "[inverse]") {
+  const std::string head = "geometry: {interval: {min: 0, max: 3}}\ninputs: [t]\noutputs: [x, y, z]\n"
+                           "equations: [\"x_t\", \"y_t\", \"z_t\"]\n";
+  auto p = problem_from(head + "network: {hidden: [8], output_scale: {x: 10, z: 20}, output_shift: {z: 25}}\n");
+  REQUIRE(p.network.output_scale == std::vector<double>{10, 1, 20});
+  REQUIRE(p.network.output_shift == std::vector<double>{0, 0, 25});
+  pinn::Solver solver(p, runtime64());
+  auto t = torch::rand({5, 1}, torch::kFloat64);
+  auto raw = solver.network()->mlp->forward((t - 1.5) / 1.5);
+  auto expected = raw * torch::tensor({10.0, 1.0, 20.0}, torch::kFloat64) + torch::tensor({0.0, 0.0, 25.0}, torch::kFloat64);
+  REQUIRE(torch::allclose(solver.network()->forward(t), expected, 1e-12, 1e-12));
+  REQUIRE(problem_from(head).network.output_scale.empty());
+  REQUIRE_THAT(problem_error(head + "network: {output_scale: {w: 2}}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("unknown output 'w'"));
+  REQUIRE_THAT(problem_error(head + "network: {output_scale: {x: 0}}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("not 0"));
+}
+
 TEST_CASE("inverse-problem mistakes name the file and line", "[inverse]") {
   const std::string geometry = "geometry: {interval: {min: 0, max: 1}}\n";
   const std::string pde = "equations: [\"u_xx + k\"]\n";
