@@ -97,74 +97,17 @@ template <class T, int KC>
   }
 }
 
-// Third order: every pointer is non-null except z2 and z3 (and gz2, gz3), which are null exactly when HAS_Z23 is
-// false (the first layer). The bodies have no branches, so the point loops vectorise.
-template <class T, int KC, bool HAS_Z23>
-[[gnu::always_inline]] inline void forward3_impl(const T* __restrict t, const T* __restrict z1,
-                                                 const T* __restrict z2, const T* __restrict z3, T* __restrict a1,
-                                                 T* __restrict a2, T* __restrict a3, int64_t n, int64_t K,
-                                                 int64_t begin, int64_t end) {
-  if constexpr (KC > 0) K = KC;
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t o = k * n;
-#pragma GCC ivdep
-    for (int64_t i = begin; i < end; ++i) {
-      const TanhDerivatives<T> f(t[i]);
-      const T s = f.s, q = f.q, r = f.r;
-      const T d = z1[o + i];
-      a1[o + i] = s * d;
-      if constexpr (HAS_Z23) {
-        const T e = z2[o + i], h = z3[o + i];
-        a2[o + i] = q * d * d + s * e;
-        a3[o + i] = (r * d * d + 3 * q * e) * d + s * h;
-      } else {
-        a2[o + i] = q * d * d;
-        a3[o + i] = r * d * d * d;
-      }
-    }
-  }
-}
-
-template <class T, int KC, bool HAS_Z23>
-[[gnu::always_inline]] inline void backward3_impl(const T* __restrict t, const T* __restrict z1,
-                                                  const T* __restrict z2, const T* __restrict z3,
-                                                  const T* __restrict g, const T* __restrict g1,
-                                                  const T* __restrict g2, const T* __restrict g3, T* __restrict gz,
-                                                  T* __restrict gz1, T* __restrict gz2, T* __restrict gz3, int64_t n,
-                                                  int64_t K, int64_t begin, int64_t end) {
-  if constexpr (KC > 0) K = KC;
-#pragma GCC ivdep
-  for (int64_t i = begin; i < end; ++i) {
-    const TanhDerivatives<T> f(t[i]);
-    const T s = f.s, q = f.q, r = f.r, p = f.p;
-    T acc = s * g[i];
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t j = k * n + i;
-      const T d = z1[j], G1 = g1[j], G2 = g2[j], G3 = g3[j];
-      T e = 0, h = 0;
-      if constexpr (HAS_Z23) {
-        e = z2[j];
-        h = z3[j];
-      }
-      const T curvature = q * e + r * d * d;  // d a2 / dz
-      acc += q * d * G1 + curvature * G2 + (q * h + (3 * r * e + p * d * d) * d) * G3;
-      gz1[j] = s * G1 + 2 * q * d * G2 + 3 * curvature * G3;
-      if constexpr (HAS_Z23) {
-        gz2[j] = s * G2 + 3 * q * d * G3;
-        gz3[j] = s * G3;
-      }
-    }
-    gz[i] = acc;
-  }
-}
-
-// Fourth order, as third order: HAS_Z is false exactly when z2, z3 and z4 (and gz2..gz4) are null.
-template <class T, int KC, bool HAS_Z>
-[[gnu::always_inline]] inline void forward4_impl(const T* __restrict t, const T* __restrict z1,
-                                                 const T* __restrict z2, const T* __restrict z3,
-                                                 const T* __restrict z4, T* __restrict a1, T* __restrict a2,
-                                                 T* __restrict a3, T* __restrict a4, int64_t n, int64_t K,
-                                                 int64_t begin, int64_t end) {
+// Third and fourth order (ORDER 3 or 4), per direction. Every pointer is non-null except the higher input orders
+// z2, z3 (and z4 at order 4) and their gradients, which are null exactly when HAS_Z is false (the first layer, whose
+// input jet is linear). At order 3, z4, a4, g4 and gz4 are unused. The bodies have no branches, so the point loops
+// vectorise.
+template <class T, int KC, bool HAS_Z, int ORDER>
+[[gnu::always_inline]] inline void forward_high_impl(const T* __restrict t, const T* __restrict z1,
+                                                     const T* __restrict z2, const T* __restrict z3,
+                                                     const T* __restrict z4, T* __restrict a1, T* __restrict a2,
+                                                     T* __restrict a3, T* __restrict a4, int64_t n, int64_t K,
+                                                     int64_t begin, int64_t end) {
+  static_assert(ORDER == 3 || ORDER == 4);
   if constexpr (KC > 0) K = KC;
   for (int64_t k = 0; k < K; ++k) {
     const int64_t o = k * n;
@@ -175,28 +118,29 @@ template <class T, int KC, bool HAS_Z>
       const T d = z1[o + i], dd = d * d;
       a1[o + i] = s * d;
       if constexpr (HAS_Z) {
-        const T e = z2[o + i], h = z3[o + i], m = z4[o + i];
+        const T e = z2[o + i], h = z3[o + i];
         a2[o + i] = q * dd + s * e;
         a3[o + i] = (r * dd + 3 * q * e) * d + s * h;
-        a4[o + i] = (p * dd + 6 * r * e) * dd + q * (4 * d * h + 3 * e * e) + s * m;
+        if constexpr (ORDER == 4) a4[o + i] = (p * dd + 6 * r * e) * dd + q * (4 * d * h + 3 * e * e) + s * z4[o + i];
       } else {
         a2[o + i] = q * dd;
         a3[o + i] = r * dd * d;
-        a4[o + i] = p * dd * dd;
+        if constexpr (ORDER == 4) a4[o + i] = p * dd * dd;
       }
     }
   }
 }
 
-template <class T, int KC, bool HAS_Z>
-[[gnu::always_inline]] inline void backward4_impl(const T* __restrict t, const T* __restrict z1,
-                                                  const T* __restrict z2, const T* __restrict z3,
-                                                  const T* __restrict z4, const T* __restrict g,
-                                                  const T* __restrict g1, const T* __restrict g2,
-                                                  const T* __restrict g3, const T* __restrict g4, T* __restrict gz,
-                                                  T* __restrict gz1, T* __restrict gz2, T* __restrict gz3,
-                                                  T* __restrict gz4, int64_t n, int64_t K, int64_t begin,
-                                                  int64_t end) {
+template <class T, int KC, bool HAS_Z, int ORDER>
+[[gnu::always_inline]] inline void backward_high_impl(const T* __restrict t, const T* __restrict z1,
+                                                      const T* __restrict z2, const T* __restrict z3,
+                                                      const T* __restrict z4, const T* __restrict g,
+                                                      const T* __restrict g1, const T* __restrict g2,
+                                                      const T* __restrict g3, const T* __restrict g4,
+                                                      T* __restrict gz, T* __restrict gz1, T* __restrict gz2,
+                                                      T* __restrict gz3, T* __restrict gz4, int64_t n, int64_t K,
+                                                      int64_t begin, int64_t end) {
+  static_assert(ORDER == 3 || ORDER == 4);
   if constexpr (KC > 0) K = KC;
 #pragma GCC ivdep
   for (int64_t i = begin; i < end; ++i) {
@@ -205,22 +149,28 @@ template <class T, int KC, bool HAS_Z>
     T acc = s * g[i];
     for (int64_t k = 0; k < K; ++k) {
       const int64_t j = k * n + i;
-      const T d = z1[j], dd = d * d, G1 = g1[j], G2 = g2[j], G3 = g3[j], G4 = g4[j];
-      T e = 0, h = 0, m = 0;
+      const T d = z1[j], dd = d * d, G1 = g1[j], G2 = g2[j], G3 = g3[j];
+      T e = 0, h = 0;
       if constexpr (HAS_Z) {
         e = z2[j];
         h = z3[j];
-        m = z4[j];
       }
-      const T b2 = q * e + r * dd;                     // d a2 / dz, and a3's dz1 factor / 3
-      const T b3 = q * h + (3 * r * e + p * dd) * d;   // d a3 / dz, and a4's dz1 factor / 4
-      const T b4 = q * m + r * (4 * d * h + 3 * e * e) + (6 * p * e + v * dd) * dd;  // d a4 / dz
-      acc += q * d * G1 + b2 * G2 + b3 * G3 + b4 * G4;
-      gz1[j] = s * G1 + 2 * q * d * G2 + 3 * b2 * G3 + 4 * b3 * G4;
+      const T b2 = q * e + r * dd;                    // d a2 / dz, and a3's dz1 factor / 3
+      const T b3 = q * h + (3 * r * e + p * dd) * d;  // d a3 / dz, and a4's dz1 factor / 4
+      acc += q * d * G1 + b2 * G2 + b3 * G3;
+      T v1 = s * G1 + 2 * q * d * G2 + 3 * b2 * G3, v2 = s * G2 + 3 * q * d * G3, v3 = s * G3;
+      if constexpr (ORDER == 4) {
+        const T G4 = g4[j], m = HAS_Z ? z4[j] : T(0);
+        acc += (q * m + r * (4 * d * h + 3 * e * e) + (6 * p * e + v * dd) * dd) * G4;  // d a4 / dz
+        v1 += 4 * b3 * G4;
+        v2 += 6 * b2 * G4;
+        v3 += 4 * q * d * G4;
+        if constexpr (HAS_Z) gz4[j] = s * G4;
+      }
+      gz1[j] = v1;
       if constexpr (HAS_Z) {
-        gz2[j] = s * G2 + 3 * q * d * G3 + 6 * b2 * G4;
-        gz3[j] = s * G3 + 4 * q * d * G4;
-        gz4[j] = s * G4;
+        gz2[j] = v2;
+        gz3[j] = v3;
       }
     }
     gz[i] = acc;
@@ -269,20 +219,20 @@ PHYSIS_CLONES void backward_d(const double* t, const double* z1, const double* z
 
 PHYSIS_CLONES void forward3_f(const float* t, const float* z1, const float* z2, const float* z3, float* a1,
                               float* a2, float* a3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? forward3_impl<float, KC, true>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end) : forward3_impl<float, KC, false>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward_high_impl<float, KC, true, 3>(t, z1, z2, z3, nullptr, a1, a2, a3, nullptr, n, K, begin, end) : forward_high_impl<float, KC, false, 3>(t, z1, z2, z3, nullptr, a1, a2, a3, nullptr, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
 PHYSIS_CLONES void forward3_d(const double* t, const double* z1, const double* z2, const double* z3, double* a1,
                               double* a2, double* a3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? forward3_impl<double, KC, true>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end) : forward3_impl<double, KC, false>(t, z1, z2, z3, a1, a2, a3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward_high_impl<double, KC, true, 3>(t, z1, z2, z3, nullptr, a1, a2, a3, nullptr, n, K, begin, end) : forward_high_impl<double, KC, false, 3>(t, z1, z2, z3, nullptr, a1, a2, a3, nullptr, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
 PHYSIS_CLONES void backward3_f(const float* t, const float* z1, const float* z2, const float* z3, const float* g,
                                const float* g1, const float* g2, const float* g3, float* gz, float* gz1, float* gz2,
                                float* gz3, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? backward3_impl<float, KC, true>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end) : backward3_impl<float, KC, false>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward_high_impl<float, KC, true, 3>(t, z1, z2, z3, nullptr, g, g1, g2, g3, nullptr, gz, gz1, gz2, gz3, nullptr, n, K, begin, end) : backward_high_impl<float, KC, false, 3>(t, z1, z2, z3, nullptr, g, g1, g2, g3, nullptr, gz, gz1, gz2, gz3, nullptr, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
@@ -290,7 +240,7 @@ PHYSIS_CLONES void backward3_d(const double* t, const double* z1, const double* 
                                const double* g, const double* g1, const double* g2, const double* g3, double* gz,
                                double* gz1, double* gz2, double* gz3, int64_t n, int64_t K, int64_t begin,
                                int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? backward3_impl<double, KC, true>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end) : backward3_impl<double, KC, false>(t, z1, z2, z3, g, g1, g2, g3, gz, gz1, gz2, gz3, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward_high_impl<double, KC, true, 3>(t, z1, z2, z3, nullptr, g, g1, g2, g3, nullptr, gz, gz1, gz2, gz3, nullptr, n, K, begin, end) : backward_high_impl<double, KC, false, 3>(t, z1, z2, z3, nullptr, g, g1, g2, g3, nullptr, gz, gz1, gz2, gz3, nullptr, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
@@ -298,14 +248,14 @@ PHYSIS_CLONES void backward3_d(const double* t, const double* z1, const double* 
 PHYSIS_CLONES void forward4_f(const float* t, const float* z1, const float* z2, const float* z3, const float* z4,
                               float* a1, float* a2, float* a3, float* a4, int64_t n, int64_t K, int64_t begin,
                               int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? forward4_impl<float, KC, true>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward4_impl<float, KC, false>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward_high_impl<float, KC, true, 4>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward_high_impl<float, KC, false, 4>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
 PHYSIS_CLONES void forward4_d(const double* t, const double* z1, const double* z2, const double* z3,
                               const double* z4, double* a1, double* a2, double* a3, double* a4, int64_t n, int64_t K,
                               int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? forward4_impl<double, KC, true>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward4_impl<double, KC, false>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? forward_high_impl<double, KC, true, 4>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end) : forward_high_impl<double, KC, false, 4>(t, z1, z2, z3, z4, a1, a2, a3, a4, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
@@ -313,7 +263,7 @@ PHYSIS_CLONES void backward4_f(const float* t, const float* z1, const float* z2,
                                const float* g, const float* g1, const float* g2, const float* g3, const float* g4,
                                float* gz, float* gz1, float* gz2, float* gz3, float* gz4, int64_t n, int64_t K,
                                int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? backward4_impl<float, KC, true>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward4_impl<float, KC, false>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward_high_impl<float, KC, true, 4>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward_high_impl<float, KC, false, 4>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
@@ -321,7 +271,7 @@ PHYSIS_CLONES void backward4_d(const double* t, const double* z1, const double* 
                                const double* z4, const double* g, const double* g1, const double* g2,
                                const double* g3, const double* g4, double* gz, double* gz1, double* gz2, double* gz3,
                                double* gz4, int64_t n, int64_t K, int64_t begin, int64_t end) {
-#define PHYSIS_CALL(KC) z2 ? backward4_impl<double, KC, true>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward4_impl<double, KC, false>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
+#define PHYSIS_CALL(KC) z2 ? backward_high_impl<double, KC, true, 4>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end) : backward_high_impl<double, KC, false, 4>(t, z1, z2, z3, z4, g, g1, g2, g3, g4, gz, gz1, gz2, gz3, gz4, n, K, begin, end)
   PHYSIS_BY_K(PHYSIS_CALL)
 #undef PHYSIS_CALL
 }
