@@ -52,14 +52,21 @@ std::vector<Point2> vertices(const Section& body) {
   return out;
 }
 
-// A box with its `distance:` key: r_equivalence (the default) or product (smooth at the corners to every order).
-std::shared_ptr<Primitive> with_distance(std::shared_ptr<Box> box, const Section& body) {
+// A box or a convex polygon with its `distance:` key: r_equivalence (the default) or product (smooth at the corners
+// to every order).
+template <class Shape>
+std::shared_ptr<Primitive> with_distance(std::shared_ptr<Shape> shape, const Section& body) {
   const auto kind = body.get<std::string>("distance", "r_equivalence");
-  if (kind == "product")
-    box->use_product_distance();
-  else if (kind != "r_equivalence")
+  if (kind == "product") {
+    try {
+      shape->use_product_distance();
+    } catch (const GeometryError& e) {
+      body.fail_at("distance", e.what());
+    }
+  } else if (kind != "r_equivalence") {
     body.fail_at("distance", "unknown distance '" + kind + "': expected r_equivalence or product");
-  return box;
+  }
+  return shape;
 }
 
 std::shared_ptr<Primitive> make_primitive(const std::string& kind, const Section& body) {
@@ -88,9 +95,9 @@ std::shared_ptr<Primitive> make_primitive(const std::string& kind, const Section
   if (kind == "triangle") {
     auto v = vertices(body);
     if (v.size() != 3) body.fail_at("vertices", "a triangle needs exactly 3 vertices, got " + std::to_string(v.size()));
-    return std::make_shared<Polygon>(v);
+    return with_distance(std::make_shared<Polygon>(v), body);
   }
-  if (kind == "polygon") return std::make_shared<Polygon>(vertices(body));
+  if (kind == "polygon") return with_distance(std::make_shared<Polygon>(vertices(body)), body);
   return nullptr;
 }
 

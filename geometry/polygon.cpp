@@ -154,9 +154,35 @@ BoundaryPoints Polygon::sample_boundary(int64_t n, Sampler& sampler) const {
   return make_boundary(points, normals.index({edge}), edge);
 }
 
+bool Polygon::convex() const {
+  const size_t k = vertices_.size();
+  for (size_t i = 0; i < k; ++i) {
+    const double turn = cross(vertices_[i], vertices_[(i + 1) % k], vertices_[(i + 2) % k]);
+    if (clockwise_ ? turn > 0 : turn < 0) return false;
+  }
+  return true;
+}
+
+void Polygon::use_product_distance() {
+  if (!convex())
+    throw GeometryError("distance: product needs a convex polygon (the lines of a non-convex polygon's edges cross "
+                        "its interior); use the default distance, or split the domain");
+  product_distance_ = true;
+}
+
 torch::Tensor Polygon::distance(const torch::Tensor& x) const {
   check_points(x, 2, "Polygon::distance");
   auto [a, b] = edges(x.options());
+  if (product_distance_) {
+    // Inward unit normals of the edges: the left normal of a counter-clockwise edge.
+    auto t = b - a;                                                                   // [E, 2]
+    auto normal = torch::stack({-t.select(1, 1), t.select(1, 0)}, 1) / t.norm(2, 1, true);
+    if (clockwise_) normal = -normal;
+    auto lines = ((x.unsqueeze(1) - a.unsqueeze(0)) * normal.unsqueeze(0)).sum(2);  // [N, E], > 0 inside
+    auto product = lines.prod(1);
+    // Inside (edges included) the product itself, so its gradient on an edge is the edge's; outside, -|product|.
+    return torch::where(inside(x), product, -product.abs());
+  }
   auto unsigned_phi = r_equivalence(segments_adf(x, a, b));                          // [N], >= 0
   auto sign = torch::where(inside(x), 1.0, -1.0).to(x.scalar_type());
   return sign * unsigned_phi;

@@ -6,7 +6,8 @@
 // from vertex i to vertex i+1 (as given), renameable. Interior sampling is exact (ear-clipping triangulation,
 // triangles weighted by area). distance(): R_m-equivalence of the edges' normalised trimmed-segment ADFs,
 // signed by inside() (negative outside), smooth away from the vertices. piece_distance(): the same over the named
-// edges only, unsigned.
+// edges only, unsigned. A convex polygon can use the product of its edges' line distances instead
+// (use_product_distance(), `distance: product`): a polynomial, smooth at the vertices to every order.
 #pragma once
 
 #include "geometry/adf.h"
@@ -31,6 +32,12 @@ class Polygon : public Primitive {
   double boundary_measure() const override;
 
   const std::vector<Point2>& vertices() const { return vertices_; }  // as given
+  bool convex() const;
+  // distance() becomes sign * prod_i d_i, d_i the distance to edge i's line (unit slope, positive inside): zero on
+  // every edge, smooth everywhere, where the R-equivalence's derivatives above the second grow without bound at the
+  // vertices (hard conditions of fourth-order equations). Throws GeometryError for a non-convex polygon, whose edge
+  // lines cross its interior. piece_distance() keeps the R-equivalence.
+  void use_product_distance();
 
  private:
   // Edge endpoints in the given order: [E, 2] each, on the requested options.
@@ -39,6 +46,7 @@ class Polygon : public Primitive {
 
   std::vector<Point2> vertices_;
   bool clockwise_ = false;                    // given orientation; normals flip when true
+  bool product_distance_ = false;
   double area_ = 0;
   std::vector<std::array<int, 3>> triangles_;  // ear-clipping triangulation
 };

@@ -112,3 +112,35 @@ TEST_CASE("a box's product distance: a polynomial, smooth at the corners where t
   CHECK_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], distance: smooth}\n"),
                     Catch::Contains("problem.yaml:2:") && Catch::Contains("expected r_equivalence or product"));
 }
+
+TEST_CASE("a convex polygon's product distance: zero on the edges, smooth at the vertices; refused if not convex",
+          "[geometry][factory]") {
+  // The triangle (0, 0), (2, 0), (0, 1), listed clockwise on purpose: lines y = 0, x = 0 and x + 2y = 2.
+  auto product = from_yaml("geometry:\n  triangle: {vertices: [[0, 0], [0, 1], [2, 0]], distance: product}\n");
+  auto plain = from_yaml("geometry:\n  triangle: {vertices: [[0, 0], [0, 1], [2, 0]]}\n");
+  auto x = torch::tensor({{0.5, 0.25}, {1.0, 0.2}, {1e-3, 2e-3}, {0.2, 0.8}}, torch::kFloat64);
+  auto px = x.select(1, 0), py = x.select(1, 1);
+  REQUIRE(torch::allclose(product->distance(x), px * py * (2 - px - 2 * py) / std::sqrt(5.0)));
+  auto edge = torch::tensor({{0.7, 0.0}, {0.0, 0.4}, {1.0, 0.5}}, torch::kFloat64);
+  REQUIRE(product->distance(edge).abs().max().item<double>() < 1e-15);
+  REQUIRE(product->distance(torch::tensor({{1.5, 1.5}, {-0.5, -0.5}}, torch::kFloat64)).max().item<double>() < 0);
+  // The gradient on an edge is the product of the other lines' distances times the edge's inward normal.
+  auto on = torch::tensor({{0.5, 0.0}}, torch::kFloat64).requires_grad_(true);
+  auto grad = torch::autograd::grad({product->distance(on).sum()}, {on})[0];
+  REQUIRE(grad[0][0].item<double>() == Approx(0.0).margin(1e-15));
+  REQUIRE(grad[0][1].item<double>() == Approx(0.5 * 1.5 / std::sqrt(5.0)).epsilon(1e-12));
+  // Fourth derivative along x of phi^2 next to the right-angle vertex, as for the box.
+  auto fourth = [](const Geometry& g, const torch::Tensor& at) {
+    auto p = at.clone().requires_grad_(true);
+    auto v = torch::tensor({1.0, 0.0}, torch::kFloat64);
+    torch::Tensor d = g.distance(p).square().sum();
+    for (int order = 0; order < 4; ++order) d = (torch::autograd::grad({d}, {p}, {}, true, true)[0] * v).sum();
+    return std::abs(d.item<double>());
+  };
+  auto corner = torch::tensor({{1e-3, 2e-3}}, torch::kFloat64);
+  CHECK(fourth(*product, corner) < 10);
+  CHECK(fourth(*plain, corner) > 1e3);
+  CHECK_THROWS_WITH(
+      from_yaml("geometry:\n  polygon: {vertices: [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]], distance: product}\n"),
+      Catch::Contains("problem.yaml:2:") && Catch::Contains("needs a convex polygon"));
+}
