@@ -22,6 +22,15 @@ GeometryPtr from_yaml(const std::string& text) {
   return g;
 }
 
+// |d^4/dx^4 of phi^2| at one point (a clamped condition's factor), by nested autograd.
+double fourth_x_derivative_of_square(const Geometry& g, const torch::Tensor& at) {
+  auto p = at.clone().requires_grad_(true);
+  auto v = torch::tensor({1.0, 0.0}, torch::kFloat64);
+  torch::Tensor d = g.distance(p).square().sum();
+  for (int order = 0; order < 4; ++order) d = (torch::autograd::grad({d}, {p}, {}, true, true)[0] * v).sum();
+  return std::abs(d.item<double>());
+}
+
 }  // namespace
 
 TEST_CASE("the PINNacle Poisson2d-C domain from YAML", "[geometry][factory]") {
@@ -98,17 +107,9 @@ TEST_CASE("a box's product distance: a polynomial, smooth at the corners where t
   REQUIRE(product->distance(edge).abs().max().item<double>() == 0.0);
   // The fourth derivative along x of phi^2 (a clamped condition's factor) at a point 2e-3 from a corner, off the
   // diagonal: bounded for the product, large for the R-equivalence (homogeneous of degree 1 at the corner).
-  auto fourth = [](const Geometry& g, const torch::Tensor& at) {
-    auto p = at.clone().requires_grad_(true);
-    auto v = torch::tensor({1.0, 0.0}, torch::kFloat64);
-    torch::Tensor d = g.distance(p).square().sum();
-    for (int order = 0; order < 4; ++order)
-      d = (torch::autograd::grad({d}, {p}, {}, true, true)[0] * v).sum();
-    return std::abs(d.item<double>());
-  };
   auto corner = torch::tensor({{1e-3, 2e-3}}, torch::kFloat64);
-  CHECK(fourth(*product, corner) < 10);
-  CHECK(fourth(*plain, corner) > 1e3);
+  CHECK(fourth_x_derivative_of_square(*product, corner) < 10);
+  CHECK(fourth_x_derivative_of_square(*plain, corner) > 1e3);
   CHECK_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], distance: smooth}\n"),
                     Catch::Contains("problem.yaml:2:") && Catch::Contains("expected r_equivalence or product"));
 }
@@ -130,16 +131,9 @@ TEST_CASE("a convex polygon's product distance: zero on the edges, smooth at the
   REQUIRE(grad[0][0].item<double>() == Approx(0.0).margin(1e-15));
   REQUIRE(grad[0][1].item<double>() == Approx(0.5 * 1.5 / std::sqrt(5.0)).epsilon(1e-12));
   // Fourth derivative along x of phi^2 next to the right-angle vertex, as for the box.
-  auto fourth = [](const Geometry& g, const torch::Tensor& at) {
-    auto p = at.clone().requires_grad_(true);
-    auto v = torch::tensor({1.0, 0.0}, torch::kFloat64);
-    torch::Tensor d = g.distance(p).square().sum();
-    for (int order = 0; order < 4; ++order) d = (torch::autograd::grad({d}, {p}, {}, true, true)[0] * v).sum();
-    return std::abs(d.item<double>());
-  };
   auto corner = torch::tensor({{1e-3, 2e-3}}, torch::kFloat64);
-  CHECK(fourth(*product, corner) < 10);
-  CHECK(fourth(*plain, corner) > 1e3);
+  CHECK(fourth_x_derivative_of_square(*product, corner) < 10);
+  CHECK(fourth_x_derivative_of_square(*plain, corner) > 1e3);
   CHECK_THROWS_WITH(
       from_yaml("geometry:\n  polygon: {vertices: [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]], distance: product}\n"),
       Catch::Contains("problem.yaml:2:") && Catch::Contains("needs a convex polygon"));
