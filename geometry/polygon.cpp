@@ -141,6 +141,14 @@ torch::Tensor Polygon::sample_interior(int64_t n, Sampler& sampler) const {
   return (bary.unsqueeze(-1) * tri.index({which})).sum(1);                          // [n, 2]
 }
 
+torch::Tensor Polygon::outward_normals(const torch::Tensor& a, const torch::Tensor& b) const {
+  auto d = b - a;                                                                   // [E, 2]
+  auto length = torch::linalg_vector_norm(d, 2, {1});                               // [E]
+  // (dy, -dx) points right of the direction of travel: outward for counter-clockwise vertices.
+  auto normals = torch::stack({d.select(1, 1), -d.select(1, 0)}, 1) / length.unsqueeze(1);
+  return clockwise_ ? -normals : normals;
+}
+
 BoundaryPoints Polygon::sample_boundary(int64_t n, Sampler& sampler) const {
   auto [a, b] = edges(sampler.options());
   auto d = b - a;                                                                   // [E, 2]
@@ -148,10 +156,7 @@ BoundaryPoints Polygon::sample_boundary(int64_t n, Sampler& sampler) const {
   auto u = sampler.uniform(n, 2);                                                   // [n, 2]
   auto edge = pick_by_weight(u.select(1, 0), length);                               // [n]
   auto points = a.index({edge}) + u.select(1, 1).unsqueeze(1) * d.index({edge});    // [n, 2]
-  // (dy, -dx) points right of the direction of travel: outward for counter-clockwise vertices.
-  auto normals = torch::stack({d.select(1, 1), -d.select(1, 0)}, 1) / length.unsqueeze(1);  // [E, 2]
-  if (clockwise_) normals = -normals;
-  return make_boundary(points, normals.index({edge}), edge);
+  return make_boundary(points, outward_normals(a, b).index({edge}), edge);
 }
 
 bool Polygon::convex() const {
@@ -174,11 +179,8 @@ torch::Tensor Polygon::distance(const torch::Tensor& x) const {
   check_points(x, 2, "Polygon::distance");
   auto [a, b] = edges(x.options());
   if (product_distance_) {
-    // Inward unit normals of the edges: the left normal of a counter-clockwise edge.
-    auto t = b - a;                                                                   // [E, 2]
-    auto normal = torch::stack({-t.select(1, 1), t.select(1, 0)}, 1) / t.norm(2, 1, true);
-    if (clockwise_) normal = -normal;
-    auto lines = ((x.unsqueeze(1) - a.unsqueeze(0)) * normal.unsqueeze(0)).sum(2);  // [N, E], > 0 inside
+    auto inward = -outward_normals(a, b);                                             // [E, 2]
+    auto lines = ((x.unsqueeze(1) - a.unsqueeze(0)) * inward.unsqueeze(0)).sum(2);    // [N, E], > 0 inside
     auto product = lines.prod(1);
     // Inside (edges included) the product itself, so its gradient on an edge is the edge's; outside, -|product|.
     return torch::where(inside(x), product, -product.abs());

@@ -43,6 +43,8 @@ class Polygon : public Primitive {
   // Edge endpoints in the given order: [E, 2] each, on the requested options.
   std::pair<torch::Tensor, torch::Tensor> edges(const torch::TensorOptions& options) const;
   torch::Tensor edge_distance(const torch::Tensor& x) const;  // [N, E] Euclidean distance to each edge
+  // [E, 2] outward unit normals of the edges a -> b (as edges() returns them), for either orientation.
+  torch::Tensor outward_normals(const torch::Tensor& a, const torch::Tensor& b) const;
 
   std::vector<Point2> vertices_;
   bool clockwise_ = false;                    // given orientation; normals flip when true

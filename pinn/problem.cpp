@@ -163,15 +163,15 @@ void parse_data_condition(const Section& s, Problem& p, Condition& c, std::size_
   }
   if (from != "file") s.fail_at("from", "from must be file (the default, with `file:`) or exact");
   const auto table = load_reference(s, p.symbols.inputs, p.symbols.outputs);  // reads the table's keys, finish()
-  std::vector<torch::Tensor> columns;
-  for (const auto& name : p.symbols.inputs) {
-    auto it = std::find(table.inputs.begin(), table.inputs.end(), name);
-    if (it == table.inputs.end()) s.fail_at("file", "the data has no column for input '" + name + "'");
-    columns.push_back(table.points.select(1, it - table.inputs.begin()));
+  torch::Tensor points;
+  try {
+    points = table.points_in(p.symbols.inputs);
+  } catch (const std::out_of_range& e) {
+    s.fail_at("file", std::string("the data has ") + e.what());
   }
   output_indices(table.outputs);
   if (table.size() == 0) s.fail_at("file", "the data file holds no rows");
-  finish_data(s, c, torch::stack(columns, 1), table.values);
+  finish_data(s, c, points, table.values);
 }
 
 // `unknowns: {name: initial}` or `{name: {initial, positive, reference}}`: scalars trained with the network.
@@ -191,12 +191,8 @@ void parse_unknowns(const Section& root, Problem& p) {
     } else {
       spec.initial = section->get<double>(key);
     }
-    const auto& s = p.symbols;
-    const bool taken = std::find(s.inputs.begin(), s.inputs.end(), key) != s.inputs.end() ||
-                       std::find(s.extras.begin(), s.extras.end(), key) != s.extras.end() || key == "pi" || key == "e";
-    if (taken) section->fail_at(key, "'" + key + "' already names an input or a constant; pick another name");
     p.unknowns[key] = spec;
-    auto raw = torch::scalar_tensor(spec.positive ? std::log(spec.initial) : spec.initial, torch::kFloat64);
+    auto raw = torch::scalar_tensor(spec.raw_initial(), torch::kFloat64);
     p.symbols.unknowns[key] = Unknown{raw.requires_grad_(true), spec.positive};
   }
   section->finish();
@@ -532,11 +528,21 @@ Problem Problem::from_section(const Section& root) {
   if (auto helpers = root.optional_child("helpers")) {
     for (const auto& key : helpers->keys()) p.symbols.helpers[key] = expression_text(*helpers, key);
   }
+  // Unknowns' names against the other symbols (parameters are checked where they are read).
+  auto taken = [&](const std::string& name) -> std::string {
+    const auto& s = p.symbols;
+    auto listed = [&](const std::vector<std::string>& names) {
+      return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    if (listed(s.inputs)) return "an input";
+    if (listed(s.extras) || name == "pi" || name == "e") return "an input or a constant";
+    if (listed(s.outputs)) return "an output";
+    if (s.helpers.count(name)) return "a helper";
+    return "";
+  };
   for (const auto& [name, spec] : p.unknowns)
-    if (p.output_index(name) >= 0 || p.symbols.helpers.count(name))
-      root.child("unknowns").fail_at(name, "'" + name + "' already names " +
-                                               (p.output_index(name) >= 0 ? "an output" : "a helper") +
-                                               "; pick another name");
+    if (const auto what = taken(name); !what.empty())
+      root.child("unknowns").fail_at(name, "'" + name + "' already names " + what + "; pick another name");
 
   // 3. Equations: a built-in PDE and/or residuals written out.
   if (builtin)

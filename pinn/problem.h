@@ -15,6 +15,8 @@
 #include "pinn/expression.h"
 #include "pinn/residual.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -73,6 +75,7 @@ struct UnknownSpec {
   double initial = 0;
   bool positive = false;            // trained as log(value)
   std::optional<double> reference;  // the true value, when known: its relative error is reported
+  double raw_initial() const { return positive ? std::log(initial) : initial; }  // the trained tensor's start
 };
 
 struct NetworkSpec {
@@ -160,6 +163,9 @@ class Problem {
   std::vector<config::Section> adaptive;            // `training.adaptive` items (pinn/adaptive.h), checked
 
   bool transient() const { return static_cast<bool>(space_time); }
+  bool has_hard_data() const {  // some condition is imposed by the output transform
+    return std::any_of(conditions.begin(), conditions.end(), [](const Condition& c) { return c.hard_data(); });
+  }
   int64_t num_inputs() const { return static_cast<int64_t>(symbols.inputs.size()); }
   int64_t num_outputs() const { return static_cast<int64_t>(symbols.outputs.size()); }
   int64_t output_index(const std::string& name) const;  // -1 when unknown

@@ -394,6 +394,16 @@ torch::Tensor ReferenceData::column(const std::string& output) const {
   return values.select(1, it - outputs.begin());
 }
 
+torch::Tensor ReferenceData::points_in(const std::vector<std::string>& order) const {
+  std::vector<torch::Tensor> columns;
+  for (const auto& name : order) {
+    const auto it = std::find(inputs.begin(), inputs.end(), name);
+    if (it == inputs.end()) throw std::out_of_range("no column for input '" + name + "'");
+    columns.push_back(points.select(1, it - inputs.begin()));
+  }
+  return torch::stack(columns, 1);
+}
+
 ReferenceData read_comsol(const fs::path& file, const TableOptions& options) {
   return assemble(read_whitespace_table(file, options.time()), options);
 }

@@ -33,6 +33,9 @@ struct ReferenceData {
   int64_t size() const { return points.defined() ? points.size(0) : 0; }
   // [N] values of one output; throws std::out_of_range naming the known outputs.
   torch::Tensor column(const std::string& output) const;
+  // [N, k] points with their columns in the order of `inputs` (a problem's); throws std::out_of_range
+  // "no column for input '<name>'".
+  torch::Tensor points_in(const std::vector<std::string>& inputs) const;
 };
 
 // How the columns of a table file map onto a problem's inputs and outputs.

@@ -124,8 +124,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   // run then reads them from its checkpoint).
   for (auto& [name, unknown] : problem_.symbols.unknowns) {
     const auto& spec = p.unknowns.at(name);
-    unknown.raw.set_data(torch::scalar_tensor(spec.positive ? std::log(spec.initial) : spec.initial,
-                                              runtime_.options()));
+    unknown.raw.set_data(torch::scalar_tensor(spec.raw_initial(), runtime_.options()));
     net_->register_parameter("unknown_" + name, unknown.raw);
   }
   install_hard_constraints();
@@ -134,7 +133,14 @@ Solver::Solver(Problem problem, const Runtime& runtime)
   if (p.sampling.stochastic_laplacian) pde_->set_stochastic_laplacian(*p.sampling.stochastic_laplacian);
   for (const auto& c : p.conditions) {
     ConditionBatch batch;
-    if (c.hard || c.kind == ConditionKind::data) {  // imposed by the network, or a plain misfit of outputs
+    if (c.kind == ConditionKind::data) {  // a plain misfit of outputs at fixed points: set up once
+      batch.x = c.at.to(runtime_.options());
+      const auto known = ~torch::isnan(c.data);
+      batch.target = torch::where(known, c.data, torch::zeros_like(c.data)).to(runtime_.options());
+      batch.observed = known.to(runtime_.options());
+      batch.columns = torch::tensor(c.data_outputs, torch::kLong).to(runtime_.device);
+    }
+    if (c.hard || c.kind == ConditionKind::data) {  // imposed by the network, or no derivatives to plan
       batches_.push_back(std::move(batch));
       continue;
     }
@@ -158,9 +164,7 @@ Solver::Solver(Problem problem, const Runtime& runtime)
 
 std::vector<std::string> hard_transforms_holding_exact(const Problem& problem, const torch::Tensor& points) {
   std::vector<std::string> names;
-  if (problem.exact.empty() || points.size(0) == 0) return names;
-  if (std::none_of(problem.conditions.begin(), problem.conditions.end(), [](const Condition& c) { return c.hard_data(); }))
-    return names;
+  if (problem.exact.empty() || points.size(0) == 0 || !problem.has_hard_data()) return names;
   const auto x = points.narrow(0, 0, std::min<int64_t>(points.size(0), 256)).detach().to(torch::kFloat64);
   const int64_t m = problem.num_outputs();
   const auto data = hard_transform_data(problem, x);
@@ -239,8 +243,7 @@ Metrics Solver::integrals() {
 
 void Solver::install_hard_constraints() {
   const auto& p = problem_;
-  if (std::none_of(p.conditions.begin(), p.conditions.end(), [](const Condition& c) { return c.hard_data(); }))
-    return;
+  if (!p.has_hard_data()) return;
   auto problem = &problem_;
   auto known = [problem](const torch::Tensor& x) { return hard_transform_data(*problem, x); };
   const int64_t m = p.num_outputs();
@@ -289,14 +292,8 @@ void Solver::sample() {
       case ConditionKind::point:
         b.x = c.at.to(runtime_.options());
         break;
-      case ConditionKind::data: {
-        b.x = c.at.to(runtime_.options());
-        const auto known = ~torch::isnan(c.data);
-        b.target = torch::where(known, c.data, torch::zeros_like(c.data)).to(runtime_.options());
-        b.observed = known.to(runtime_.options());
-        b.columns = torch::tensor(c.data_outputs, torch::kLong).to(runtime_.device);
+      case ConditionKind::data:  // fixed observations, set up with the batch
         break;
-      }
       case ConditionKind::periodic: {
         // Points on the low face of the periodic axis, paired with the same points moved to the high face.
         const auto box = p.domain->bounding_box();
@@ -477,14 +474,11 @@ void Solver::load_reference() {
   const auto& p = problem_;
   if (p.reference_file) {
     auto data = pinn::load_reference(*p.reference_file, p.symbols.inputs, p.symbols.outputs);
-    std::vector<torch::Tensor> columns;
-    for (const auto& name : p.symbols.inputs) {
-      auto it = std::find(data.inputs.begin(), data.inputs.end(), name);
-      if (it == data.inputs.end())
-        p.reference_file->fail("the reference data has no column for input '" + name + "'");
-      columns.push_back(data.points.select(1, it - data.inputs.begin()));
+    try {
+      reference_points_ = data.points_in(p.symbols.inputs).to(runtime_.options());
+    } catch (const std::out_of_range& e) {
+      p.reference_file->fail(std::string("the reference data has ") + e.what());
     }
-    reference_points_ = torch::stack(columns, 1).to(runtime_.options());
     std::vector<torch::Tensor> values;
     for (const auto& name : p.symbols.outputs) {
       auto it = std::find(data.outputs.begin(), data.outputs.end(), name);

@@ -85,8 +85,11 @@ std::filesystem::path scratch(const std::string& name) {
 
 TEST_CASE("an unknown is a trainable scalar in expressions: never folded, differentiable", "[inverse]") {
   auto raw = torch::scalar_tensor(std::log(3.0), torch::kFloat64).requires_grad_(true);
-  pinn::SymbolTable symbols{.inputs = {"x"}, .outputs = {"u"}, .parameters = {{"a", 2.0}},
-                            .unknowns = {{"k", pinn::Unknown{raw, /*positive=*/true}}}};
+  pinn::SymbolTable symbols;
+  symbols.inputs = {"x"};
+  symbols.outputs = {"u"};
+  symbols.parameters = {{"a", 2.0}};
+  symbols.unknowns = {{"k", pinn::Unknown{raw, /*positive=*/true}}};
   auto e = pinn::Expression::parse("k^2*u + a*k", symbols);
   REQUIRE_FALSE(e.is_constant());
   REQUIRE(pinn::Expression::parse("2*k", symbols).unknowns() == std::vector<std::string>{"k"});
