@@ -377,12 +377,6 @@ void check_hard_conditions(const Section& root, const Problem& p) {
       if (p.conditions[i].selector.predicate)
         items[i].fail_at("where", "a hard condition selects its part of the boundary by name (`on: top`), not by "
                                   "a predicate; name the piece (geometry `boundary:` renames) or make it soft");
-    if (hard.size() > 1)
-      for (auto i : hard)
-        if (p.conditions[i].clamped)
-          items[i].fail_at("clamped", "output '" + output + "' has several hard conditions; a clamped one must be "
-                                      "its only one (the blend of several pieces' data does not keep each one's "
-                                      "normal derivative): give the pieces to one condition with one value formula");
     if (hard.empty() || (hard.size() == 1 && p.conditions[hard[0]].selector.pieces.empty())) continue;
     for (auto i : hard) {
       if (p.conditions[i].kind == ConditionKind::initial)

@@ -53,24 +53,31 @@ torch::Tensor inside_boundary(const Problem& p, const torch::Tensor& points, con
 
 // Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
 // transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, the
-// R-equivalence of those ADFs, is zero on all of them. Returns g, phi [N].
+// R-equivalence of those ADFs, is zero on all of them. Where some conditions are clamped, phi is multiplied by the
+// R-equivalence of the clamped ones' ADFs (phi ~ d^2 next to them, ~ d next to the others), and the blend's weights
+// go as phi_i^-2 instead of phi_i^-1: the other pieces' weights are then O(phi_i^2) next to piece i, so g matches
+// value_i to first order there, normal derivative included. Returns g, phi [N].
 std::pair<torch::Tensor, torch::Tensor> piecewise_dirichlet(const geometry::Geometry& domain,
                                                             const std::vector<const Condition*>& conditions,
                                                             const torch::Tensor& x) {
-  std::vector<torch::Tensor> phis, values;
+  std::vector<torch::Tensor> phis, values, clamped;
   for (const auto* c : conditions) {
     phis.push_back(domain.piece_distance(x, c->selector.pieces));
     values.push_back(evaluate_on_points(*c->value, x));
+    if (c->clamped) clamped.push_back(phis.back());
   }
   auto phi = torch::stack(phis, 1), value = torch::stack(values, 1);  // [N, k]
-  return {geometry::transfinite_interpolation(phi, value, 1.0), geometry::r_equivalence(phi)};
+  auto g = geometry::transfinite_interpolation(phi, value, clamped.empty() ? 1.0 : 2.0);
+  auto distance = geometry::r_equivalence(phi);
+  if (!clamped.empty()) distance = distance * geometry::r_equivalence(torch::stack(clamped, 1));
+  return {g, distance};
 }
 }  // namespace
 
 // out_j = g_j(x) + phi_j(x) raw_j, with phi_j = 0 where the conditions hold: the boundary's distance function for
 // Dirichlet data, t - t0 for initial data, the pieces' blend for data given piece by piece (zero only on the pieces
-// named: others stay free for their soft conditions), squared for a clamped condition. Outputs without a hard
-// condition keep g = 0, phi = 1. Returns [g_1..g_m, phi_1..phi_m] [N, 2m].
+// named: others stay free for their soft conditions), squared next to a clamped condition's pieces. Outputs without
+// a hard condition keep g = 0, phi = 1. Returns [g_1..g_m, phi_1..phi_m] [N, 2m].
 torch::Tensor hard_transform_data(const Problem& problem, const torch::Tensor& x) {
   std::vector<std::vector<const Condition*>> hard(problem.num_outputs());  // per output, as Problem checked them
   for (const auto& c : problem.conditions)
@@ -83,15 +90,14 @@ torch::Tensor hard_transform_data(const Problem& problem, const torch::Tensor& x
     } else if (conditions.size() == 1 && conditions.front()->selector.pieces.empty()) {
       const auto& c = *conditions.front();
       g.push_back(evaluate_on_points(*c.value, x));
-      phi.push_back(c.kind == ConditionKind::initial ? problem.space_time->initial_distance(x)
-                                                     : problem.domain->distance(x));
+      auto distance = c.kind == ConditionKind::initial ? problem.space_time->initial_distance(x)
+                                                       : problem.domain->distance(x);
+      phi.push_back(c.clamped ? distance.square() : distance);  // phi^2 N has no normal derivative there
     } else {
       auto [gj, phij] = piecewise_dirichlet(*problem.domain, conditions, x);
       g.push_back(gj);
       phi.push_back(phij);
     }
-    // A clamped condition (the output's only hard one) squares phi: phi^2 N has no normal derivative there.
-    if (conditions.size() == 1 && conditions.front()->clamped) phi.back() = phi.back().square();
   }
   return torch::cat({torch::stack(g, 1), torch::stack(phi, 1)}, 1);
 }
