@@ -120,6 +120,15 @@ int solve_file(const SolveArgs& a) {
       std::cout << "device " << rt.device << ", " << dtype_name(rt.dtype) << ", " << rt.threads << " threads, "
                 << options.total_steps() << " steps, results in " << out << std::endl;
       for (const auto& m : methods) std::cout << "adaptive method: " << m->name() << "\n";
+      const auto& scale = problem.network.output_scale;  // given in the file, or `auto` from the data
+      const auto& shift = problem.network.output_shift;
+      if (!scale.empty() || !shift.empty()) {
+        std::cout << "output scaling:";
+        for (std::size_t j = 0; j < problem.symbols.outputs.size(); ++j)
+          std::cout << (j ? ", " : " ") << problem.symbols.outputs[j] << " = " << (scale.empty() ? 1.0 : scale[j])
+                    << " raw + " << (shift.empty() ? 0.0 : shift[j]);
+        std::cout << std::endl;
+      }
     }
     auto& s = *solver;
     result = train(s.network().ptr(), [&](int64_t step) { return s.loss(step); }, [&] { return s.evaluate(); },

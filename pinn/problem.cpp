@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 namespace physis::pinn {
@@ -214,6 +215,35 @@ void resolve_exact_data(const Section& root, Problem& p) {
       values.push_back(evaluate_on_points(exact->second, x).reshape({-1}).expand({x.size(0)}).to(torch::kFloat64));
     }
     finish_data(item, c, x, torch::stack(values, 1));
+  }
+}
+
+// `network.output_scale: auto`: each output observed by data conditions gets half its observations' range as scale
+// and their midrange as shift (1 and 0 for the others), so that the raw network output spans [-1, 1] over the data,
+// which may lie far from order one (a trajectory swinging by 20 around 25). Not the standard deviation: a trajectory
+// that settles to a fixed point after a transient has a small one, and the raw output would have to reach several
+// times it at the start (the Lorenz data: -6 at t = 0).
+void auto_output_scale(const Section& network, Problem& p) {
+  const int64_t m = p.num_outputs();
+  std::vector<std::vector<torch::Tensor>> observed(m);
+  for (const auto& c : p.conditions)
+    if (c.kind == ConditionKind::data)
+      for (std::size_t k = 0; k < c.data_outputs.size(); ++k) {
+        const auto column = c.data.select(1, static_cast<int64_t>(k)).to(torch::kFloat64);
+        observed[c.data_outputs[k]].push_back(column.index({~torch::isnan(column)}));
+      }
+  if (std::all_of(observed.begin(), observed.end(), [](const auto& v) { return v.empty(); }))
+    network.fail_at("output_scale", "`output_scale: auto` takes the scales from the observations of `type: data` "
+                                    "conditions, and this problem has none: give the scales as a map ({u: 10})");
+  p.network.output_scale.assign(m, 1.0);
+  p.network.output_shift.assign(m, 0.0);
+  for (int64_t j = 0; j < m; ++j) {
+    if (observed[j].empty()) continue;
+    const auto values = torch::cat(observed[j]);
+    if (values.numel() == 0) continue;
+    const double low = values.min().item<double>(), high = values.max().item<double>();
+    p.network.output_shift[j] = (low + high) / 2;
+    if (high > low) p.network.output_scale[j] = (high - low) / 2;
   }
 }
 
@@ -609,6 +639,7 @@ Problem Problem::from_section(const Section& root) {
   check_hard_conditions(root, p);
 
   // 6. Network.
+  std::optional<Section> auto_scale;  // `output_scale: auto`: resolved once the data are read
   if (auto net = root.optional_child("network")) {
     p.network.hidden = net->get<std::vector<int64_t>>("hidden", p.network.hidden);
     try {
@@ -632,7 +663,16 @@ Problem Problem::from_section(const Section& root) {
       section->finish();
       return values;
     };
-    p.network.output_scale = per_output("output_scale", 1.0);
+    if (net->has("output_scale") && net->child("output_scale").is_scalar()) {
+      if (net->get<std::string>("output_scale") != "auto")
+        net->fail_at("output_scale", "`output_scale` is a map of scales per output ({u: 10}) or `auto`");
+      if (net->has("output_shift"))
+        net->fail_at("output_shift", "`output_scale: auto` sets the shifts too (each observed output's mean); "
+                                     "remove `output_shift`, or give both as maps");
+      auto_scale = *net;
+    } else {
+      p.network.output_scale = per_output("output_scale", 1.0);
+    }
     p.network.output_shift = per_output("output_shift", 0.0);
     p.network.fourier_features = net->get<int64_t>("fourier_features", 0);
     p.network.fourier_sigma = net->get<double>("fourier_sigma", 1.0);
@@ -686,6 +726,7 @@ Problem Problem::from_section(const Section& root) {
     out->finish();
   }
   resolve_exact_data(root, p);
+  if (auto_scale) auto_output_scale(*auto_scale, p);
   if (p.output.grid.empty()) p.output.grid.assign(p.space->dim(), p.space->dim() == 3 ? 41 : 101);
   if (static_cast<int64_t>(p.output.grid.size()) != p.space->dim())
     root.fail_at("output", "output.grid needs one count per spatial axis");

@@ -87,7 +87,9 @@ struct NetworkSpec {
   // domain's bounding box. A box with equal sides centred on a small body keeps its scale where the box's long side
   // would squeeze it.
   std::vector<double> input_lower, input_upper;
-  // Per output (output order): out = scale * raw + shift before hard conditions; empty: 1 and 0.
+  // Per output (output order): out = scale * raw + shift before hard conditions; empty: 1 and 0. With
+  // `output_scale: auto` the loader sets them from the data conditions: half of each observed output's range over
+  // its observations and its midrange, 1 and 0 for the others.
   std::vector<double> output_scale, output_shift;
 };
 

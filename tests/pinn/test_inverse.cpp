@@ -207,6 +207,26 @@ TEST_CASE("network.output_scale and output_shift set the network's output scalin
                Catch::StartsWith("test.yaml:5:") && Catch::Contains("unknown output 'w'"));
   REQUIRE_THAT(problem_error(head + "network: {output_scale: {x: 0}}\n"),
                Catch::StartsWith("test.yaml:5:") && Catch::Contains("not 0"));
+
+  // `auto`: half the observed outputs' range and their midrange over the data, 1 and 0 for the unobserved z.
+  const std::string observed = head + "reference: {exact: {x: \"20*sin(t) + 25\", y: \"-2*t\"}}\n"
+                               "conditions:\n  - {type: data, from: exact, points: 40, outputs: [x, y], seed: 3}\n";
+  auto a = problem_from(observed + "network: {output_scale: auto}\n");
+  const auto data = a.conditions.front().data;
+  for (int64_t k = 0; k < 2; ++k) {
+    const double low = data.select(1, k).min().item<double>(), high = data.select(1, k).max().item<double>();
+    REQUIRE(a.network.output_scale[k] == Approx((high - low) / 2).epsilon(1e-12));
+    REQUIRE(a.network.output_shift[k] == Approx((high + low) / 2).epsilon(1e-12));
+  }
+  REQUIRE(a.network.output_scale[0] > 5);  // 20 sin(t) over [0, 3]: not the default 1
+  REQUIRE(a.network.output_scale[2] == 1);
+  REQUIRE(a.network.output_shift[2] == 0);
+  REQUIRE_THAT(problem_error(head + "network: {output_scale: auto}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("has none"));
+  REQUIRE_THAT(problem_error(observed + "network: {output_scale: auto, output_shift: {x: 1}}\n"),
+               Catch::StartsWith("test.yaml:8:") && Catch::Contains("sets the shifts too"));
+  REQUIRE_THAT(problem_error(observed + "network: {output_scale: big}\n"),
+               Catch::StartsWith("test.yaml:8:") && Catch::Contains("or `auto`"));
 }
 
 TEST_CASE("inverse-problem mistakes name the file and line", "[inverse]") {
