@@ -465,3 +465,27 @@ training: {interior_points: 64, boundary_points: 64}
   require_forward_equals_reverse(net, high_derivatives(p), p.domain->sample_interior(100, sampler),
                                  high_tolerance);
 }
+
+TEST_CASE("a clamped inlet's factor stays bounded along a long channel", "[hard]") {
+  // u clamped on the inlet of a channel 22 long, plain on the walls: phi * s with s = c / (1 + c / l), l = 2.05
+  // (half the height), stays of the size of the walls' distance; a bare c = x would grow it 22-fold downstream.
+  auto p = problem_from(R"yaml(
+geometry:
+  rectangle: {min: [0, 0], max: [22, 4.1], boundary: {x_min: inlet, x_max: outlet, y_min: wall, y_max: wall}}
+pde: {name: poisson, source: 1}
+conditions:
+  - {type: dirichlet, on: inlet, value: "y*(4.1 - y)", hard: true, clamped: true}
+  - {type: dirichlet, on: wall, value: 0, hard: true}
+  - {type: neumann, on: outlet, value: 0}
+)yaml");
+  geometry::Sampler sampler(geometry::SamplerOptions().seed(2), torch::kFloat64);
+  const auto x = p.domain->sample_interior(4000, sampler);
+  const auto phi = pinn::hard_transform_data(p, x).select(1, 1);
+  REQUIRE(phi.min().item<double>() >= 0);
+  REQUIRE(phi.max().item<double>() < 2.05 * 2.05);
+  // Far downstream the factor is near its bound l, not x: phi / (walls' distance) < l.
+  const auto far = x.select(1, 0) > 15;
+  const auto walls = x.select(1, 1) * (4.1 - x.select(1, 1)) /
+                     torch::sqrt(x.select(1, 1).square() + (4.1 - x.select(1, 1)).square());
+  REQUIRE((phi.index({far}) / walls.index({far})).max().item<double>() < 2.05);
+}
