@@ -667,7 +667,7 @@ Problem Problem::from_section(const Section& root) {
       if (net->get<std::string>("output_scale") != "auto")
         net->fail_at("output_scale", "`output_scale` is a map of scales per output ({u: 10}) or `auto`");
       if (net->has("output_shift"))
-        net->fail_at("output_shift", "`output_scale: auto` sets the shifts too (each observed output's mean); "
+        net->fail_at("output_shift", "`output_scale: auto` sets the shifts too (each observed output's midrange); "
                                      "remove `output_shift`, or give both as maps");
       auto_scale = *net;
     } else {

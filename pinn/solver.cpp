@@ -10,9 +10,9 @@
 #include "pinn/reference.h"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <set>
 
