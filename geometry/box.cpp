@@ -95,7 +95,12 @@ torch::Tensor Box::piece_distance(const torch::Tensor& x, const std::vector<std:
   auto faces = torch::tensor(pieces_.members(pieces), torch::kLong).to(x.device());  // [F], face = 2 axis + side
   auto lo = to_tensor(lower_, x.options()), hi = to_tensor(upper_, x.options());
   auto to_faces = torch::stack({x - lo, hi - x}, 2).reshape({x.size(0), 2 * dim()});  // [N, 2d], face order
-  return r_equivalence(to_faces.index_select(1, faces));                                // [N]
+  if (product_distance_) to_faces = to_faces / (hi - lo).sqrt().repeat_interleave(2);    // two faces: L_i each
+  return join_distances(to_faces.index_select(1, faces));                               // [N]
+}
+
+torch::Tensor Box::join_distances(const torch::Tensor& phis) const {
+  return product_distance_ ? phis.prod(1) : r_equivalence(phis);
 }
 
 double Box::measure() const {

@@ -9,7 +9,10 @@
 // R_m-equivalence's derivatives above the second grow without bound there), for hard conditions of fourth-order
 // equations. Near a face, away from the corners, the product is the distance times the other axes' factors.
 // piece_distance(): R_m-equivalence of the named faces' signed distances (x_i - a_i or b_i - x_i): a face's plane
-// meets the closed box only in that face, and inside the box it is the exact Euclidean distance to the face.
+// meets the closed box only in that face, and inside the box it is the exact Euclidean distance to the face. With
+// the product distance, the product of the named faces' distances, each divided by the square root of its axis'
+// length, and join_distances() multiplies too: however the faces are grouped into conditions, the groups' join is
+// the same polynomial, and all faces together give distance().
 #pragma once
 
 #include "geometry/pieces.h"
@@ -31,6 +34,7 @@ class Box : public Primitive {
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
   torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
+  torch::Tensor join_distances(const torch::Tensor& phis) const override;
   double measure() const override;
   double boundary_measure() const override;
 

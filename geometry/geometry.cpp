@@ -1,6 +1,7 @@
 #include "geometry/geometry.h"
 
 #include "core/strings.h"
+#include "geometry/adf.h"
 
 #include "geometry/error.h"
 
@@ -71,6 +72,8 @@ bool Geometry::names_whole_boundary(const std::vector<std::string>& pieces) cons
     return std::find(pieces.begin(), pieces.end(), name) != pieces.end();
   });
 }
+
+torch::Tensor Geometry::join_distances(const torch::Tensor& phis) const { return r_equivalence(phis); }
 
 torch::Tensor Geometry::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
   if (names_whole_boundary(pieces)) return distance(x);

@@ -66,6 +66,10 @@ class Geometry {
   // boundary (every piece named, where it returns distance(x)) and throws otherwise; primitives with several
   // pieces override it.
   virtual torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const;
+  // [N] the distance to the union of several sets of pieces from their piece distances phis [N, k], as this
+  // geometry joins them: the R-equivalence (default), or the product where distance() is a product (a box or a
+  // convex polygon with `distance: product`), so that the join stays smooth where the sets meet.
+  virtual torch::Tensor join_distances(const torch::Tensor& phis) const;
   // Checks that every name is one of boundary_names() (a GeometryError naming them otherwise); true when the names
   // cover the whole boundary, where piece_distance is distance().
   bool names_whole_boundary(const std::vector<std::string>& pieces) const;

@@ -149,6 +149,11 @@ torch::Tensor Polygon::outward_normals(const torch::Tensor& a, const torch::Tens
   return clockwise_ ? -normals : normals;
 }
 
+torch::Tensor Polygon::line_distances(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b) const {
+  auto inward = -outward_normals(a, b);                                             // [E, 2]
+  return ((x.unsqueeze(1) - a.unsqueeze(0)) * inward.unsqueeze(0)).sum(2);         // [N, E]
+}
+
 BoundaryPoints Polygon::sample_boundary(int64_t n, Sampler& sampler) const {
   auto [a, b] = edges(sampler.options());
   auto d = b - a;                                                                   // [E, 2]
@@ -179,9 +184,7 @@ torch::Tensor Polygon::distance(const torch::Tensor& x) const {
   check_points(x, 2, "Polygon::distance");
   auto [a, b] = edges(x.options());
   if (product_distance_) {
-    auto inward = -outward_normals(a, b);                                             // [E, 2]
-    auto lines = ((x.unsqueeze(1) - a.unsqueeze(0)) * inward.unsqueeze(0)).sum(2);    // [N, E], > 0 inside
-    auto product = lines.prod(1);
+    auto product = line_distances(x, a, b).prod(1);
     // Inside (edges included) the product itself, so its gradient on an edge is the edge's; outside, -|product|.
     return torch::where(inside(x), product, -product.abs());
   }
@@ -194,7 +197,14 @@ torch::Tensor Polygon::piece_distance(const torch::Tensor& x, const std::vector<
   check_points(x, 2, "Polygon::piece_distance");
   auto chosen = torch::tensor(pieces_.members(pieces), torch::kLong).to(x.device());  // [E'] edge numbers
   auto [a, b] = edges(x.options());
-  return r_equivalence(segments_adf(x, a.index_select(0, chosen), b.index_select(0, chosen)));  // [N], >= 0
+  a = a.index_select(0, chosen);
+  b = b.index_select(0, chosen);
+  if (product_distance_) return line_distances(x, a, b).prod(1);  // [N], >= 0 in the (convex) polygon
+  return r_equivalence(segments_adf(x, a, b));                     // [N], >= 0
+}
+
+torch::Tensor Polygon::join_distances(const torch::Tensor& phis) const {
+  return product_distance_ ? phis.prod(1) : r_equivalence(phis);
 }
 
 double Polygon::boundary_measure() const {

@@ -7,7 +7,8 @@
 // triangles weighted by area). distance(): R_m-equivalence of the edges' normalised trimmed-segment ADFs,
 // signed by inside() (negative outside), smooth away from the vertices. piece_distance(): the same over the named
 // edges only, unsigned. A convex polygon can use the product of its edges' line distances instead
-// (use_product_distance(), `distance: product`): a polynomial, smooth at the vertices to every order.
+// (use_product_distance(), `distance: product`): a polynomial, smooth at the vertices to every order; its
+// piece_distance() is then the product of the named edges' line distances, and join_distances() multiplies.
 #pragma once
 
 #include "geometry/adf.h"
@@ -28,6 +29,7 @@ class Polygon : public Primitive {
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
   torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
+  torch::Tensor join_distances(const torch::Tensor& phis) const override;
   double measure() const override { return area_; }
   double boundary_measure() const override;
 
@@ -36,7 +38,8 @@ class Polygon : public Primitive {
   // distance() becomes sign * prod_i d_i, d_i the distance to edge i's line (unit slope, positive inside): zero on
   // every edge, smooth everywhere, where the R-equivalence's derivatives above the second grow without bound at the
   // vertices (hard conditions of fourth-order equations). Throws GeometryError for a non-convex polygon, whose edge
-  // lines cross its interior. piece_distance() keeps the R-equivalence.
+  // lines cross its interior. piece_distance() and join_distances() become products as well, so hard conditions
+  // given edge by edge (clamped on some, simply supported on others) stay smooth at the vertices too.
   void use_product_distance();
 
  private:
@@ -45,6 +48,8 @@ class Polygon : public Primitive {
   torch::Tensor edge_distance(const torch::Tensor& x) const;  // [N, E] Euclidean distance to each edge
   // [E, 2] outward unit normals of the edges a -> b (as edges() returns them), for either orientation.
   torch::Tensor outward_normals(const torch::Tensor& a, const torch::Tensor& b) const;
+  // [N, E] signed distances of x [N, 2] to the lines through the edges a -> b [E, 2], positive on the inner side.
+  torch::Tensor line_distances(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b) const;
 
   std::vector<Point2> vertices_;
   bool clockwise_ = false;                    // given orientation; normals flip when true

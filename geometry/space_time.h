@@ -25,6 +25,7 @@ class SpaceTime : public Geometry {
   BoundaryPoints sample_boundary(int64_t n, Sampler& sampler) const override;
   torch::Tensor distance(const torch::Tensor& x) const override;
   torch::Tensor piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const override;
+  torch::Tensor join_distances(const torch::Tensor& phis) const override { return space_->join_distances(phis); }
   std::vector<std::string> boundary_names() const override { return space_->boundary_names(); }
   double measure() const override { return space_->measure() * (t1_ - t0_); }
   bool measure_is_exact() const override { return space_->measure_is_exact(); }

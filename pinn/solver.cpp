@@ -53,9 +53,10 @@ torch::Tensor inside_boundary(const Problem& p, const torch::Tensor& points, con
 }
 
 // Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
-// transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, the
-// R-equivalence of those ADFs, is zero on all of them; squared where every condition is clamped. Where some (not all)
-// are clamped, phi is multiplied by s = c / (1 + c / l), c the R-equivalence of the clamped ones' ADFs (phi ~ d^2
+// transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, their
+// join (the R-equivalence, or the product for a box or convex polygon with `distance: product`, smooth at the
+// corners where the pieces of two conditions meet), is zero on all of them; squared where every condition is clamped. Where some (not all)
+// are clamped, phi is multiplied by s = c / (1 + c / l), c the join of the clamped ones' ADFs (phi ~ d^2
 // next to them, ~ d next to the others), and the blend's weights go as phi_i^-2 instead of phi_i^-1: the other
 // pieces' weights are then O(phi_i^2) next to piece i, so g matches value_i to first order there, normal derivative
 // included. s has c's slope at the pieces but
@@ -73,14 +74,14 @@ std::pair<torch::Tensor, torch::Tensor> piecewise_dirichlet(const geometry::Geom
   }
   auto phi = torch::stack(phis, 1), value = torch::stack(values, 1);  // [N, k]
   auto g = geometry::transfinite_interpolation(phi, value, clamped.empty() ? 1.0 : 2.0);
-  auto distance = geometry::r_equivalence(phi);
+  auto distance = domain.join_distances(phi);
   if (clamped.size() == conditions.size()) {
     distance = distance.square();  // every piece clamped: phi^2, as for the whole boundary
   } else if (!clamped.empty()) {
     const auto box = domain.bounding_box();
     double shortest = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < box.lower.size(); ++k) shortest = std::min(shortest, box.upper[k] - box.lower[k]);
-    const auto c = geometry::r_equivalence(torch::stack(clamped, 1));
+    const auto c = domain.join_distances(torch::stack(clamped, 1));
     distance = distance * c / (1 + c / (shortest / 2));
   }
   return {g, distance};

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/config.h"
+#include "geometry/adf.h"
 #include "geometry/factory.h"
 #include "geometry/space_time.h"
 
@@ -122,6 +123,38 @@ TEST_CASE("a box's product distance: a polynomial, smooth at the corners where t
   REQUIRE(product->distance(edge).abs().max().item<double>() == 0.0);
   CHECK_THROWS_WITH(from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [1, 1], distance: smooth}\n"),
                     Catch::Contains("problem.yaml:2:") && Catch::Contains("expected r_equivalence or product"));
+}
+
+TEST_CASE("product distances of pieces: products of the faces' or edges' distances, joined by product",
+          "[geometry][factory]") {
+  auto x = torch::tensor({{0.5, 0.25}, {1.0, 0.5}, {1e-3, 2e-3}, {1.9, 0.9}}, torch::kFloat64);
+  const auto px = x.select(1, 0), py = x.select(1, 1);
+  // A rectangle [0, 2] x [0, 1]: each face's distance over the square root of its axis' length.
+  auto box = from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [2, 1], distance: product}\n");
+  REQUIRE(torch::allclose(box->piece_distance(x, {"x_min"}), px / std::sqrt(2.0)));
+  REQUIRE(torch::allclose(box->piece_distance(x, {"x_min", "y_max"}), px / std::sqrt(2.0) * (1 - py)));
+  // However the faces are grouped, the groups' join is the box's distance.
+  const auto whole = box->distance(x);
+  REQUIRE(torch::allclose(box->join_distances(torch::stack(
+                              {box->piece_distance(x, {"x_min", "x_max"}), box->piece_distance(x, {"y_min", "y_max"})}, 1)),
+                          whole));
+  REQUIRE(torch::allclose(box->join_distances(torch::stack(
+                              {box->piece_distance(x, {"x_min"}), box->piece_distance(x, {"x_max", "y_min", "y_max"})}, 1)),
+                          whole));
+  // The default distance keeps the R-equivalence for pieces and joins: not the product.
+  auto plain = from_yaml("geometry:\n  rectangle: {min: [0, 0], max: [2, 1]}\n");
+  const auto halves = torch::stack({plain->piece_distance(x, {"x_min"}), plain->piece_distance(x, {"y_min"})}, 1);
+  REQUIRE(torch::allclose(plain->join_distances(halves), r_equivalence(halves)));
+  REQUIRE_FALSE(torch::allclose(plain->join_distances(halves), halves.prod(1)));
+  // The triangle (0, 0), (0, 1), (2, 0): edge0 on x = 0, edge1 on x + 2y = 2, edge2 on y = 0; line distances.
+  auto triangle = from_yaml("geometry:\n  triangle: {vertices: [[0, 0], [0, 1], [2, 0]], distance: product}\n");
+  auto inner = torch::tensor({{0.5, 0.25}, {1.0, 0.2}, {1e-3, 2e-3}}, torch::kFloat64);
+  const auto qx = inner.select(1, 0), qy = inner.select(1, 1);
+  REQUIRE(torch::allclose(triangle->piece_distance(inner, {"edge1"}), (2 - qx - 2 * qy) / std::sqrt(5.0)));
+  REQUIRE(torch::allclose(triangle->piece_distance(inner, {"edge0", "edge2"}), qx * qy));
+  REQUIRE(torch::allclose(triangle->join_distances(torch::stack({triangle->piece_distance(inner, {"edge1"}),
+                                                                 triangle->piece_distance(inner, {"edge0", "edge2"})}, 1)),
+                          triangle->distance(inner)));
 }
 
 TEST_CASE("a convex polygon's product distance: zero on the edges, smooth at the vertices; refused if not convex",

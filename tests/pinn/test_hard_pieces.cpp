@@ -474,6 +474,53 @@ training: {interior_points: 64, boundary_points: 64}
                                  high_tolerance);
 }
 
+TEST_CASE("a plate clamped on two edges and simply supported on two: the product distance is smooth at the corners",
+          "[hard]") {
+  // w = 0 on all four edges, dw/dn = 0 on x = 0 and 1 (clamped), w_yy = 0 on y = 0 and 1 (soft). With
+  // `distance: product` the pieces' distances and their join are products, phi * s = x(1-x) y(1-y) s, s = c / (1 +
+  // c / 0.5), c = x(1-x): a polynomial over a positive denominator, so the transform's fourth derivatives stay small
+  // at the corners, where the R-equivalence's (the same file without the key) grow without bound.
+  const auto file = [](const std::string& distance) {
+    return problem_from("geometry: {rectangle: {min: [0, 0], max: [1, 1]" + distance + R"yaml(}}
+outputs: [w]
+equations: ["w_xxxx + 2*w_xxyy + w_yyyy - 1"]
+conditions:
+  - {type: dirichlet, on: [x_min, x_max], value: 0, hard: true, clamped: true}
+  - {type: dirichlet, on: [y_min, y_max], value: 0, hard: true}
+  - {type: residual, on: [y_min, y_max], expression: w_yy, name: moment}
+training: {interior_points: 64, boundary_points: 64}
+)yaml");
+  };
+  const auto product = file(", distance: product"), plain = file("");
+  // The fourth x-derivative of the transform's factor at one point, by nested reverse mode.
+  const auto fourth = [](const pinn::Problem& p, const torch::Tensor& at) {
+    auto x = at.clone().requires_grad_(true);
+    auto d = pinn::hard_transform_data(p, x).select(1, 1).sum();
+    for (int k = 0; k < 4; ++k) d = torch::autograd::grad({d}, {x}, {}, true, true)[0].select(1, 0).sum();
+    return std::abs(d.item<double>());
+  };
+  geometry::Sampler sampler(geometry::SamplerOptions().seed(3), torch::kFloat64);
+  const auto x = product.domain->sample_interior(500, sampler);
+  const auto px = x.select(1, 0), py = x.select(1, 1), c = px * (1 - px);
+  REQUIRE(torch::allclose(pinn::hard_transform_data(product, x).select(1, 1), c * py * (1 - py) * c / (1 + 2 * c)));
+  const auto corner = torch::tensor({{1e-3, 2e-3}}, torch::kFloat64);
+  CHECK(fourth(product, corner) < 100);
+  CHECK(fourth(plain, corner) > 1e4);
+  // The clamped edges hold w = 0 and grad w = 0; the simply supported ones w = 0 only.
+  pinn::Solver solver(product, runtime64(4));
+  auto b = product.domain->sample_boundary(400, sampler);
+  const auto zero = [](const torch::Tensor& at) {
+    auto z = torch::zeros({at.size(0)}, at.options());
+    return std::tuple{z, z, z};
+  };
+  for (const bool clamped : {true, false}) {
+    INFO((clamped ? "the clamped edges" : "the simply supported edges"));
+    const auto on = clamped ? b.mask("x_min") | b.mask("x_max") : b.mask("y_min") | b.mask("y_max");
+    const auto inside = (b.points - 1e-7 * b.normals).index({on});
+    require_gradient_held(clamped, gradient_error_where_value_holds(solver, inside, zero, 1e-6), 1e-5);
+  }
+}
+
 TEST_CASE("a clamped inlet's factor stays bounded along a long channel", "[hard]") {
   // u clamped on the inlet of a channel 22 long, plain on the walls: phi * s with s = c / (1 + c / l), l = 2.05
   // (half the height), stays of the size of the walls' distance; a bare c = x would grow it 22-fold downstream.
