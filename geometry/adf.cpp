@@ -75,6 +75,13 @@ torch::Tensor arc_adf(const torch::Tensor& x, const Arc& arc) {
   return trimmed_adf(f, t);
 }
 
+torch::Tensor product_distance(const torch::Tensor& phis) {
+  TORCH_CHECK(phis.dim() == 2 && phis.size(1) > 0, "product_distance: expected phis [N, k] but got ", phis.sizes());
+  auto out = phis.select(1, 0);
+  for (int64_t i = 1; i < phis.size(1); ++i) out = out * phis.select(1, i);
+  return out;
+}
+
 torch::Tensor transfinite_interpolation(const torch::Tensor& phis, const torch::Tensor& values, double mu) {
   TORCH_CHECK(phis.dim() == 2 && values.sizes() == phis.sizes(),
               "transfinite_interpolation: expected phis and values [N, k] of one shape but got ", phis.sizes(),

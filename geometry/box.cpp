@@ -87,7 +87,7 @@ torch::Tensor Box::distance(const torch::Tensor& x) const {
   check_points(x, dim(), "Box::distance");
   auto lo = to_tensor(lower_, x.options()), hi = to_tensor(upper_, x.options());
   auto per_axis = (x - lo) * (hi - x) / (hi - lo);                                // [N, d], unit slope at faces
-  return product_distance_ ? per_axis.prod(1) : r_equivalence(per_axis);
+  return product_distance_ ? product_distance(per_axis) : r_equivalence(per_axis);
 }
 
 torch::Tensor Box::piece_distance(const torch::Tensor& x, const std::vector<std::string>& pieces) const {
@@ -100,7 +100,7 @@ torch::Tensor Box::piece_distance(const torch::Tensor& x, const std::vector<std:
 }
 
 torch::Tensor Box::join_distances(const torch::Tensor& phis) const {
-  return product_distance_ ? phis.prod(1) : r_equivalence(phis);
+  return product_distance_ ? product_distance(phis) : r_equivalence(phis);
 }
 
 double Box::measure() const {

@@ -184,7 +184,7 @@ torch::Tensor Polygon::distance(const torch::Tensor& x) const {
   check_points(x, 2, "Polygon::distance");
   auto [a, b] = edges(x.options());
   if (product_distance_) {
-    auto product = line_distances(x, a, b).prod(1);
+    auto product = product_distance(line_distances(x, a, b));
     // Inside (edges included) the product itself, so its gradient on an edge is the edge's; outside, -|product|.
     return torch::where(inside(x), product, -product.abs());
   }
@@ -199,12 +199,12 @@ torch::Tensor Polygon::piece_distance(const torch::Tensor& x, const std::vector<
   auto [a, b] = edges(x.options());
   a = a.index_select(0, chosen);
   b = b.index_select(0, chosen);
-  if (product_distance_) return line_distances(x, a, b).prod(1);  // [N], >= 0 in the (convex) polygon
+  if (product_distance_) return product_distance(line_distances(x, a, b));  // [N], >= 0 in the polygon
   return r_equivalence(segments_adf(x, a, b));                     // [N], >= 0
 }
 
 torch::Tensor Polygon::join_distances(const torch::Tensor& phis) const {
-  return product_distance_ ? phis.prod(1) : r_equivalence(phis);
+  return product_distance_ ? product_distance(phis) : r_equivalence(phis);
 }
 
 double Polygon::boundary_measure() const {

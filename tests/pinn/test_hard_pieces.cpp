@@ -519,6 +519,10 @@ training: {interior_points: 64, boundary_points: 64}
     const auto inside = (b.points - 1e-7 * b.normals).index({on});
     require_gradient_held(clamped, gradient_error_where_value_holds(solver, inside, zero, 1e-6), 1e-5);
   }
+  // Forward mode carries the fourth derivatives of the transform as reverse mode does.
+  auto net = solver.network();
+  require_forward_equals_reverse(net, product.equations, product.domain->sample_interior(100, sampler),
+                                 high_tolerance);
 }
 
 TEST_CASE("a clamped inlet's factor stays bounded along a long channel", "[hard]") {
