@@ -200,7 +200,7 @@ torch::Tensor Polygon::piece_distance(const torch::Tensor& x, const std::vector<
   a = a.index_select(0, chosen);
   b = b.index_select(0, chosen);
   if (product_distance_) return product_distance(line_distances(x, a, b));  // [N], >= 0 in the polygon
-  return r_equivalence(segments_adf(x, a, b));                     // [N], >= 0
+  return r_equivalence(segments_adf(x, a, b));                              // [N], >= 0
 }
 
 torch::Tensor Polygon::join_distances(const torch::Tensor& phis) const {
