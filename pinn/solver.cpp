@@ -55,9 +55,9 @@ torch::Tensor inside_boundary(const Problem& p, const torch::Tensor& points, con
 // Dirichlet data given piece by piece (Sukumar & Srivastava 2022): g blends the conditions' values by
 // transfinite interpolation over the pieces' ADFs, so it equals each condition's value on its pieces; phi, their
 // join (the R-equivalence, or the product for a box or convex polygon with `distance: product`, smooth at the
-// corners where the pieces of two conditions meet), is zero on all of them; squared where every condition is clamped. Where some (not all)
-// are clamped, phi is multiplied by s = c / (1 + c / l), c the join of the clamped ones' ADFs (phi ~ d^2
-// next to them, ~ d next to the others), and the blend's weights go as phi_i^-2 instead of phi_i^-1: the other
+// corners where the pieces of two conditions meet), is zero on all of them; squared where every condition is
+// clamped. Where some (not all) are clamped, phi is multiplied by s = c / (1 + c / l), c the join of the clamped
+// ones' ADFs (phi ~ d^2 next to them, ~ d next to the others), and the blend's weights go as phi_i^-2 instead of phi_i^-1: the other
 // pieces' weights are then O(phi_i^2) next to piece i, so g matches value_i to first order there, normal derivative
 // included. s has c's slope at the pieces but
 // stays below l, half the bounding box's shortest side: a bare c grows with the distance from a clamped inlet along
