@@ -284,6 +284,11 @@ void Solver::install_hard_constraints() {
 }
 
 void Solver::sample() {
+  draw_interior();
+  draw_conditions();
+}
+
+void Solver::draw_interior() {
   const auto& p = problem_;
   interior_ = p.domain->sample_interior(p.sampling.interior_points, sampler_);
   if (!p.sampling.refine.empty()) {
@@ -296,6 +301,10 @@ void Solver::sample() {
   interior_weights_ = p.sampling.interior_weight
                           ? evaluate_on_points(*p.sampling.interior_weight, interior_).detach().reshape({-1, 1})
                           : torch::Tensor();
+}
+
+void Solver::draw_conditions() {
+  const auto& p = problem_;
   const bool hard_boundary_data = std::any_of(p.conditions.begin(), p.conditions.end(), [](const Condition& c) {
     return c.hard && c.kind == ConditionKind::dirichlet;
   });
@@ -385,7 +394,11 @@ void Solver::sample_cross_sections(const Condition& c, ConditionBatch& b) {
 
 LossTerms Solver::loss(int64_t step) {
   const auto& p = problem_;
-  if (p.sampling.resample_every > 0 && step > 0 && step % p.sampling.resample_every == 0) sample();
+  if (p.sampling.resample_every > 0 && step > 0 && step % p.sampling.resample_every == 0) {
+    // Interior points that an adaptive method placed stay until it places them again.
+    if (!interior_placed_) draw_interior();
+    draw_conditions();
+  }
   LossTerms terms;
   auto estimate = pde_->estimate(net_, interior_);
   for (std::size_t i = 0; i < estimate.residuals.size(); ++i) {
@@ -431,6 +444,7 @@ void Solver::set_interior(torch::Tensor points, torch::Tensor weights) {
   TORCH_CHECK(points.dim() == 2 && points.size(1) == problem_.num_inputs(), "Solver::set_interior: expected [N, ",
               problem_.num_inputs(), "] points but got ", points.sizes());
   interior_ = points.detach().to(runtime_.options());
+  interior_placed_ = true;
   set_interior_weights(std::move(weights));
 }
 

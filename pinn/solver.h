@@ -39,7 +39,8 @@ class Solver {
   const torch::Tensor& interior() const { return interior_; }
   // Per-point weights of the PDE residual losses, [N, 1]; undefined: every point weighs 1.
   const torch::Tensor& interior_weights() const { return interior_weights_; }
-  // Replaces the interior collocation points and their weights (undefined: 1 each).
+  // Replaces the interior collocation points and their weights (undefined: 1 each). From then on the periodic
+  // redraw (`resample_every`) draws new condition points only.
   void set_interior(torch::Tensor points, torch::Tensor weights = {});
   void set_interior_weights(torch::Tensor weights);
   // n fresh points drawn in the domain by the problem's sampler.
@@ -76,7 +77,9 @@ class Solver {
   void install_hard_constraints();
   void prepare_integrals();
   Metrics integrals();
-  void sample();
+  void sample();           // all points: draw_interior, then draw_conditions
+  void draw_interior();    // the interior points (and refined regions); weights from `interior_weight`
+  void draw_conditions();  // the soft conditions' points
   void sample_cross_sections(const Condition& c, ConditionBatch& b);
   void load_reference();
   std::vector<double> output_times() const;
@@ -91,6 +94,7 @@ class Solver {
   std::shared_ptr<FunctionJetCache> hard_jets_;  // set by install_hard_constraints where there is hard data
   torch::Tensor interior_;
   torch::Tensor interior_weights_;  // [N, 1] or undefined
+  bool interior_placed_ = false;    // set_interior was called: the periodic redraw leaves the interior alone
   std::vector<ConditionBatch> batches_;
   std::vector<IntegralQuadrature> quadratures_;
   torch::Tensor reference_points_, reference_values_;

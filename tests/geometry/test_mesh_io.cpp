@@ -11,6 +11,7 @@
 #include "geometry/gmsh_io.h"
 #include "geometry/mesh_geometry.h"
 #include "geometry/vtk_io.h"
+#include "tests/scratch.h"
 
 #include <cmath>
 #include <filesystem>
@@ -22,11 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  auto dir = fs::temp_directory_path() / "physis_test_geometry";
-  fs::create_directories(dir);
-  return dir / name;
-}
+using physis::test::scratch;
 
 GeometryPtr plate_with_hole() {
   auto square = std::make_shared<Box>(std::vector<double>{0, 0}, std::vector<double>{1, 1});

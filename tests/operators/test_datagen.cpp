@@ -7,10 +7,9 @@
 #include "operators/fisher.h"
 #include "operators/dataset_io.h"
 #include "operators/grf.h"
+#include "tests/scratch.h"
 
 #include <ATen/Parallel.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -258,8 +257,7 @@ TEST_CASE("generated datasets round trip through write_dataset and read_dataset"
     WARN("SKIPPED: this build lacks Eigen");
     return;
   }
-  const auto path =
-      std::filesystem::temp_directory_path() / ("physis_test_datagen_" + std::to_string(::getpid()) + ".pt");
+  const auto path = physis::test::scratch("datagen.pt");
   auto data = generate_darcy_multigeometry(DarcyMultiGeometryOptions().samples(3).resolution(12));
   write_dataset(data, path);
   auto back = read_dataset(path);

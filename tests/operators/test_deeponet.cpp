@@ -8,6 +8,7 @@
 #include "operators/surrogate.h"
 
 #include "tests/operators/helpers.h"
+#include "tests/scratch.h"
 
 #include <catch2/catch.hpp>
 
@@ -161,7 +162,7 @@ TEST_CASE("an output factor multiplies predictions by a raw field channel and su
   REQUIRE(edge.any().item<bool>());
   REQUIRE(out.index({torch::indexing::Slice(), edge}).abs().max().item<double>() == 0.0);
   REQUIRE(torch::allclose(out, without->predict(batch) * distance.view({1, -1, 1})));
-  const auto dir = std::filesystem::temp_directory_path() / "physis-test-output-factor";
+  const auto dir = physis::test::scratch("output-factor");
   std::filesystem::remove_all(dir);
   with->save(dir);
   REQUIRE(torch::equal(Surrogate::load(dir)->predict(batch), out));
@@ -188,7 +189,7 @@ TEST_CASE("surrogate save and load give identical outputs, bad model sections fa
   Surrogate s(model_yaml("type: deeponet\nbasis: 8\nbranch_hidden: [16]\ntrunk_hidden: [16]\nactivation: tanh\n"),
               OperatorShape::of(d), {});
   s.fit_normalizers(d);
-  const auto dir = std::filesystem::temp_directory_path() / "physis-test-surrogate";
+  const auto dir = physis::test::scratch("surrogate");
   std::filesystem::remove_all(dir);
   s.save(dir);
   auto again = Surrogate::load(dir);
@@ -228,7 +229,7 @@ TEST_CASE("operator training resumed from a checkpoint repeats the uninterrupted
     auto s = fitted_surrogate(yaml, data);
     return std::make_pair(s, rt);
   };
-  const auto dir = std::filesystem::temp_directory_path() / "physis-test-operator-resume";
+  const auto dir = physis::test::scratch("operator-resume");
   std::filesystem::remove_all(dir);
   auto [straight, rt1] = make();
   OperatorTraining(straight, data, {}, options, rt1, "").trainer().run();

@@ -9,6 +9,7 @@
 #include "operators/surrogate.h"
 
 #include "tests/operators/helpers.h"
+#include "tests/scratch.h"
 
 #include <catch2/catch.hpp>
 
@@ -170,7 +171,7 @@ TEST_CASE("FNO and LSM surrogates save and load with identical outputs, the mask
     torch::manual_seed(5);
     Surrogate s(model_yaml(yaml), OperatorShape::of(data), {});
     s.fit_normalizers(data);
-    const auto dir = std::filesystem::temp_directory_path() / "physis-test-fno-lsm-surrogate";
+    const auto dir = physis::test::scratch("fno-lsm-surrogate");
     std::filesystem::remove_all(dir);
     s.save(dir);
     auto again = Surrogate::load(dir);

@@ -7,6 +7,7 @@
 #include "operators/surrogate.h"
 
 #include "tests/operators/helpers.h"
+#include "tests/scratch.h"
 #include "operators/transolver.h"
 
 #include <catch2/catch.hpp>
@@ -187,7 +188,7 @@ TEST_CASE("Transolver and hybrid: default options and clone", "[transolver]") {
 }
 
 TEST_CASE("transolver and hybrid surrogates save and load with identical outputs", "[transolver]") {
-  const auto dir = std::filesystem::temp_directory_path() / "physis-test-transolver";
+  const auto dir = physis::test::scratch("transolver");
   auto round_trip = [&](const std::string& yaml, const Dataset& data) {
     std::filesystem::remove_all(dir);
     torch::manual_seed(5);
@@ -228,7 +229,7 @@ TEST_CASE("hybrid: the field and the history train jointly and the history metri
       "type: hybrid\nwidth: 16\nlayers: 2\nheads: 2\nslices: 8\nbasis: 8\nbranch_hidden: [32]\ntrunk_hidden: [32]\n", train);
   auto options = OperatorTrainingOptions().epochs(160).batch_size(10).eval_every(80).progress("none");
   options.phase(PhaseOptions().optimizer("adam").lr(3e-3).schedule("cosine"));
-  const auto dir = std::filesystem::temp_directory_path() / "physis-test-hybrid-training";
+  const auto dir = physis::test::scratch("hybrid-training");
   std::filesystem::remove_all(dir);
   OperatorTraining run(surrogate, train, test, options, rt, dir.string());
   const auto before = run.evaluate(train);

@@ -214,6 +214,31 @@ TEST_CASE("RAD draws with p proportional to |r|^k over its mean plus c", "[adapt
   }
 }
 
+TEST_CASE("the periodic redraw keeps the interior points an adaptive method placed", "[adaptive]") {
+  auto problem = square_problem("x", ", resample_every: 10", 300);
+  pinn::Solver solver(problem, runtime64());
+  impose(solver, [](const torch::Tensor& x) { return x.narrow(1, 0, 1); });  // u = x: the wall term is nonzero
+  auto wall_loss = [&](int64_t step) {
+    for (const auto& [name, value] : solver.loss(step))
+      if (name == "wall") return value.item<double>();
+    FAIL("no wall term");
+    return 0.0;
+  };
+  auto before = solver.interior().clone();
+  const double wall = wall_loss(10);  // nothing placed yet: every point is redrawn
+  REQUIRE_FALSE(torch::equal(solver.interior(), before));
+
+  pinn::ResidualDistribution rad(solver, pinn::ResidualDistributionOptions().every(5).candidates(3000));
+  rad.before_step(15);
+  auto placed = solver.interior().clone();
+  REQUIRE_FALSE(torch::equal(placed, before));
+  const double wall_placed = wall_loss(20);
+  CHECK(torch::equal(solver.interior(), placed));  // RAD's points stay until RAD redraws them
+  CHECK(wall_placed != wall);                       // the boundary points are redrawn all the same
+  CHECK(wall_loss(30) != wall_placed);
+  CHECK(torch::equal(solver.interior(), placed));
+}
+
 TEST_CASE("lr_annealing raises the scale of a boundary term whose gradients are small", "[adaptive]") {
   auto scale_after_one_update = [](const std::string& weight) {
     auto problem = problem_from("geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
@@ -325,6 +350,14 @@ TEST_CASE("adaptive method mistakes name the file and line", "[adaptive]") {
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: self_adaptive, mask: cube}\n"),
                       Catch::Contains("test.yaml:6:") && Catch::Contains("cube"));
   REQUIRE_THROWS_WITH(problem_from(head + "    - {method: gmm, shuffle: sometimes}\n"), Catch::Contains("test.yaml:6:"));
+  // Per-point weights need a fixed point set.
+  const std::string redraw = "  resample_every: 50\n";
+  for (const std::string method : {"gmm", "self_adaptive"}) {
+    REQUIRE_THROWS_WITH(problem_from(head + "    - {method: rad}\n    - {method: " + method + "}\n" + redraw),
+                        Catch::Contains("test.yaml:7:") && Catch::Contains("resample_every") &&
+                            Catch::Contains(method));
+  }
+  REQUIRE_NOTHROW(problem_from(head + "    - {method: rad}\n    - {method: relobralo}\n" + redraw));
   REQUIRE_NOTHROW(problem_from(
       head + "    - {method: gmm, every: 10, components: 3, beta: 2, schedule_fraction: 0.5, shuffle: true}\n"));
 }

@@ -6,10 +6,9 @@
 #include "pinn/solver.h"
 
 #include "tests/pinn/helpers.h"
+#include "tests/scratch.h"
 
 #include <catch2/catch.hpp>
-
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -75,8 +74,7 @@ double metric(const Metrics& metrics, const std::string& name) {
 }
 
 std::filesystem::path scratch(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("physis-inverse-" + std::to_string(getpid())) / name;
-  std::filesystem::remove_all(dir);
+  auto dir = physis::test::scratch(name);
   std::filesystem::create_directories(dir);
   return dir;
 }
