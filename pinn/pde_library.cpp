@@ -3,6 +3,8 @@
 
 #include "core/config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 #include <sstream>
 
@@ -10,7 +12,6 @@ namespace physis::pinn {
 
 namespace {
 
-// Incompressible Navier-Stokes in 2-D or 3-D: momentum per velocity component, then continuity.
 // Reads parameter `key` into pde.parameters (required without a default), unless it is one of the unknowns.
 void read_parameter(const config::Section& s, const std::set<std::string>& unknowns, BuiltinPde& pde,
                     const std::string& key, std::optional<double> fallback = std::nullopt) {
@@ -22,6 +23,7 @@ void read_parameter(const config::Section& s, const std::set<std::string>& unkno
   pde.parameters[key] = fallback ? s.get<double>(key, *fallback) : s.get<double>(key);
 }
 
+// Incompressible Navier-Stokes in 2-D or 3-D: momentum per velocity component, then continuity.
 BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string>& space,
                          const std::set<std::string>& unknowns) {
   if (space.size() != 2 && space.size() != 3)
@@ -43,11 +45,28 @@ BuiltinPde navier_stokes(const config::Section& s, const std::vector<std::string
     std::string r = (pde.transient ? c + "_t + " : std::string()) + join(convection, " + ") + " + p_" + space[i] +
                     " - nu*(" + join(diffusion, " + ") + ")";
     pde.residuals.push_back(r);
+    pde.names.push_back("momentum_" + space[i]);
   }
   std::vector<std::string> divergence;
   for (std::size_t j = 0; j < space.size(); ++j) divergence.push_back(velocity[j] + "_" + space[j]);
   pde.residuals.push_back(join(divergence, " + "));
+  pde.names.push_back("continuity");
   return pde;
+}
+
+// `weights: {name: w, ...}`: a loss weight per residual, by the residual's name.
+void read_weights(const config::Section& s, BuiltinPde& pde) {
+  pde.weights.assign(pde.residuals.size(), 1.0);
+  auto weights = s.optional_child("weights");
+  if (!weights) return;
+  for (const auto& key : weights->keys()) {
+    const auto at = std::find(pde.names.begin(), pde.names.end(), key);
+    if (at == pde.names.end())
+      weights->fail_at(key, "no residual named '" + key + "' in this PDE; its residuals: " + join(pde.names, ", "));
+    const auto w = weights->get<double>(key);
+    if (!(w >= 0) || !std::isfinite(w)) weights->fail_at(key, "a loss weight must be a finite number >= 0");
+    pde.weights[static_cast<std::size_t>(at - pde.names.begin())] = w;
+  }
 }
 
 }  // namespace
@@ -91,6 +110,8 @@ BuiltinPde builtin_pde(const config::Section& s, const std::vector<std::string>&
     s.fail_at("name", "unknown PDE '" + name + "'; built-in PDEs: " + join(builtin_pde_names(), ", ") +
                           " (or write the residual under `equations:`)");
   }
+  if (pde.names.empty()) pde.names = {"pde"};
+  read_weights(s, pde);
   s.finish();
   return pde;
 }

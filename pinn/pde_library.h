@@ -18,11 +18,13 @@ namespace physis::pinn {
 struct BuiltinPde {
   std::vector<std::string> outputs;         // default output names
   std::vector<std::string> residuals;       // expression texts, zero at the solution
+  std::vector<std::string> names;           // their loss-term names: pde (one residual), momentum_x ... continuity
+  std::vector<double> weights;              // their loss weights (`weights: {name: w}`, default 1)
   std::map<std::string, double> parameters; // the PDE's parameters with their values
   bool transient = false;                   // needs a time input t
 };
 
-// Reads `pde: {name: ..., <parameters>}` for spatial inputs `space` (e.g. {x, y}).
+// Reads `pde: {name: ..., <parameters>, weights: {<residual name>: w}}` for spatial inputs `space` (e.g. {x, y}).
 // Names: poisson (source f), helmholtz (k, source f), heat (alpha, source f), burgers (nu), wave (c),
 // allen_cahn (eps), navier_stokes (nu, steady: true|false; 2-D or 3-D from the inputs).
 // Unknown names or parameters are ConfigErrors at their position. A parameter named in `unknowns` (an inverse

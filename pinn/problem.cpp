@@ -247,12 +247,25 @@ void auto_output_scale(const Section& network, Problem& p) {
   }
 }
 
+// Loss-term names label history.csv's columns and the scales of the balancing methods: each names one term.
+void check_term_name(const Section& s, const Problem& p, const std::string& name) {
+  const bool equation = std::find(p.equation_names.begin(), p.equation_names.end(), name) != p.equation_names.end();
+  const bool condition =
+      std::any_of(p.conditions.begin(), p.conditions.end(), [&](const Condition& c) { return c.name == name; });
+  if (!equation && !condition) return;
+  const auto message = "the loss term '" + name + "' already names " + (equation ? "an equation" : "a condition") +
+                       "; give this one another `name:`";
+  if (s.has("name")) s.fail_at("name", message);
+  s.fail(message);
+}
+
 void parse_condition(const Section& s, Problem& p, std::size_t index) {
   Condition c;
   c.kind = parse_kind(s);
   c.weight = s.get<double>("weight", 1.0);
   if (c.kind == ConditionKind::data) {
     parse_data_condition(s, p, c, index);
+    check_term_name(s, p, c.name);
     p.conditions.push_back(std::move(c));
     return;
   }
@@ -383,6 +396,7 @@ void parse_condition(const Section& s, Problem& p, std::size_t index) {
   c.name = s.get<std::string>("name", std::string(kind_names[static_cast<int>(c.kind)]) + "_" +
                                           (flux ? p.symbols.inputs[c.axis] : u) +
                                           (c.where.empty() ? "" : "_" + c.where) + "_" + std::to_string(index));
+  check_term_name(s, p, c.name);
   s.finish();
   p.conditions.push_back(std::move(c));
 }
@@ -572,8 +586,8 @@ Problem Problem::from_section(const Section& root) {
   if (builtin)
     for (std::size_t i = 0; i < builtin->residuals.size(); ++i) {
       p.equations.push_back(Expression::parse(builtin->residuals[i], p.symbols));
-      p.equation_names.push_back(builtin->residuals.size() == 1 ? "pde" : "pde" + std::to_string(i));
-      p.equation_weights.push_back(1.0);
+      p.equation_names.push_back(builtin->names[i]);
+      p.equation_weights.push_back(builtin->weights[i]);
     }
   if (root.has("equations")) {
     for (const auto& item : root.items("equations")) {
@@ -583,7 +597,9 @@ Problem Problem::from_section(const Section& root) {
         p.equation_weights.push_back(1.0);
       } else {
         p.equations.push_back(parse_key(item, "residual", p.symbols));
-        p.equation_names.push_back(item.get<std::string>("name", "eq" + std::to_string(p.equation_names.size())));
+        const auto name = item.get<std::string>("name", "eq" + std::to_string(p.equation_names.size()));
+        check_term_name(item, p, name);
+        p.equation_names.push_back(name);
         p.equation_weights.push_back(item.get<double>("weight", 1.0));
         item.finish();
       }

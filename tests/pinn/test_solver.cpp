@@ -407,6 +407,42 @@ TEST_CASE("interior_weight weighs each residual point", "[solver]") {
   REQUIRE_THROWS_WITH(problem_from(base + "interior_weight: \"q\"}\n"), Catch::Contains("test.yaml:4:"));
 }
 
+TEST_CASE("a built-in PDE's residuals have names and weights; loss-term names are unique", "[solver]") {
+  const std::string base = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
+                           "pde: {name: navier_stokes, nu: 0.5";
+  const std::string tail = "}\nconditions: [{type: dirichlet, output: u, value: 0}]\ntraining: {interior_points: 64}\n";
+  auto terms = [&](const std::string& extra) {
+    auto problem = problem_from(base + extra + tail);
+    pinn::Solver solver(problem, runtime64(4));
+    // u = x, v = -y, p = x^2: continuity holds; momentum_x = u u_x + p_x = 3x, momentum_y = v v_y = y.
+    impose(solver, [](const torch::Tensor& x) {
+      return torch::stack({x.select(1, 0), -x.select(1, 1), x.select(1, 0).square()}, 1);
+    });
+    return solver.loss(0);
+  };
+  const auto plain = terms("");
+  REQUIRE(plain.size() == 4);
+  CHECK(plain[0].first == "momentum_x");
+  CHECK(plain[1].first == "momentum_y");
+  CHECK(plain[2].first == "continuity");
+  CHECK(term(plain, "momentum_x") > 1);  // mean of 9 x^2, about 3
+  CHECK(term(plain, "continuity") < 1e-20);
+  const auto weighted = terms(", weights: {momentum_x: 2.5, continuity: 10}");
+  CHECK(term(weighted, "momentum_x") == Approx(2.5 * term(plain, "momentum_x")));
+  CHECK(term(weighted, "momentum_y") == Approx(term(plain, "momentum_y")));
+  REQUIRE_THAT(problem_error(base + ", weights: {mass: 2}" + tail),
+               Catch::StartsWith("test.yaml:2:") && Catch::Contains("no residual named 'mass'") &&
+                   Catch::Contains("momentum_x, momentum_y, continuity"));
+  REQUIRE_THAT(problem_error(base + ", weights: {continuity: -1}" + tail), Catch::Contains(">= 0"));
+  // A condition may not take an equation's name, nor another condition's.
+  const std::string square = "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poisson}\nconditions:\n";
+  REQUIRE_THAT(problem_error(square + "  - {type: dirichlet, value: 0, name: pde}\n"),
+               Catch::StartsWith("test.yaml:4:") && Catch::Contains("'pde' already names an equation"));
+  REQUIRE_THAT(problem_error(square + "  - {type: dirichlet, on: x_min, value: 0, name: wall}\n"
+                                      "  - {type: dirichlet, on: x_max, value: 0, name: wall}\n"),
+               Catch::StartsWith("test.yaml:5:") && Catch::Contains("'wall' already names a condition"));
+}
+
 TEST_CASE("refine regions add interior points where the region meets the domain", "[solver]") {
   const std::string base =
       "geometry:\n  difference:\n    - rectangle: {min: [0, 0], max: [2, 1]}\n"
