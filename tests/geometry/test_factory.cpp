@@ -5,6 +5,7 @@
 #include "geometry/adf.h"
 #include "geometry/factory.h"
 #include "geometry/space_time.h"
+#include "tests/derivatives.h"
 
 #include <torch/autograd.h>
 
@@ -14,6 +15,7 @@
 using namespace physis::geometry;
 using physis::config::ConfigError;
 using physis::config::Section;
+using physis::test::fourth_derivative;
 
 namespace {
 
@@ -22,15 +24,6 @@ GeometryPtr from_yaml(const std::string& text) {
   auto g = geometry_from_config(root.child("geometry"));
   root.finish();
   return g;
-}
-
-// The fourth derivative of f along `axis` at one point in the given precision, by nested autograd.
-double fourth_derivative(const std::function<torch::Tensor(const torch::Tensor&)>& f, const torch::Tensor& at,
-                         int64_t axis, torch::Dtype dtype = torch::kFloat64) {
-  auto p = at.to(dtype).requires_grad_(true);
-  torch::Tensor d = f(p).sum();
-  for (int order = 0; order < 4; ++order) d = torch::autograd::grad({d}, {p}, {}, true, true)[0].select(1, axis).sum();
-  return d.item<double>();
 }
 
 // |d^4/dx^4 of phi^2| at one point (a clamped condition's factor).
