@@ -395,6 +395,11 @@ void Solver::sample_cross_sections(const Condition& c, ConditionBatch& b) {
 LossTerms Solver::loss(int64_t step) {
   const auto& p = problem_;
   if (p.sampling.resample_every > 0 && step > 0 && step % p.sampling.resample_every == 0) {
+    // Each redraw draws from a seed of its own (the run's seed and the redraw's number), so that a resumed run draws
+    // what the uninterrupted one would have.
+    const auto redraw = static_cast<uint64_t>(step / p.sampling.resample_every);
+    const uint64_t seed = runtime_.seed * 0xBF58476D1CE4E5B9ULL + 0x94D049BB133111EBULL * redraw;
+    sampler_ = geometry::Sampler(geometry::SamplerOptions(sampler_.sampler_options()).seed(seed), sampler_.options());
     // Interior points that an adaptive method placed stay until it places them again.
     if (!interior_placed_) draw_interior();
     draw_conditions();

@@ -239,6 +239,17 @@ TEST_CASE("the periodic redraw keeps the interior points an adaptive method plac
   CHECK(torch::equal(solver.interior(), placed));
 }
 
+TEST_CASE("a periodic redraw depends on its step only, so that a resumed run draws the same points", "[adaptive]") {
+  auto problem = square_problem("x", ", resample_every: 10", 100);
+  pinn::Solver straight(problem, runtime64()), resumed(problem, runtime64());
+  straight.loss(10);
+  auto first = straight.interior().clone();
+  straight.loss(20);
+  resumed.loss(20);  // as a run resumed from a checkpoint at step 15 would
+  CHECK_FALSE(torch::equal(straight.interior(), first));
+  CHECK(torch::equal(resumed.interior(), straight.interior()));
+}
+
 TEST_CASE("lr_annealing raises the scale of a boundary term whose gradients are small", "[adaptive]") {
   auto scale_after_one_update = [](const std::string& weight) {
     auto problem = problem_from("geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
