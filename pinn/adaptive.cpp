@@ -15,29 +15,38 @@ namespace physis::pinn {
 namespace {
 
 // One entry per method: builds it from its section (reading every key, so that check_adaptive_method can run the
-// same code at load time with a null solver) and binds it to a solver.
+// same code at load time with a null solver) and binds it to a solver. `weighs_points`: the method keeps a weight
+// per point of a fixed collocation set, which a periodic redraw would leave on other points.
 using Factory = std::function<std::shared_ptr<AdaptiveMethod>(const config::Section&, Solver*)>;
+struct Entry {
+  Factory make;
+  bool weighs_points = false;
+};
 
-const std::map<std::string, Factory>& factories() {
-  static const std::map<std::string, Factory> table{
-      {"gmm", make_gmm_curriculum},
-      {"rar", make_residual_refinement},
-      {"rad", make_residual_distribution},
-      {"lr_annealing", make_lr_annealing},
-      {"self_adaptive", make_self_adaptive_weights},
-      {"relobralo", make_relobralo},
-      {"aas", make_adversarial_sampling},
+const std::map<std::string, Entry>& factories() {
+  static const std::map<std::string, Entry> table{
+      {"gmm", {make_gmm_curriculum, true}},
+      {"rar", {make_residual_refinement}},
+      {"rad", {make_residual_distribution}},
+      {"lr_annealing", {make_lr_annealing}},
+      {"self_adaptive", {make_self_adaptive_weights, true}},
+      {"relobralo", {make_relobralo}},
+      {"aas", {make_adversarial_sampling}},
   };
   return table;
 }
 
-std::shared_ptr<AdaptiveMethod> build(const config::Section& item, Solver* solver) {
+const Entry& entry(const config::Section& item) {
   const auto method = item.get<std::string>("method");
   const auto& table = factories();
   auto it = table.find(method);
   if (it == table.end())
     item.fail_at("method", "unknown adaptive method '" + method + "'; known: " + join(adaptive_method_names(), ", "));
-  return it->second(item, solver);
+  return it->second;
+}
+
+std::shared_ptr<AdaptiveMethod> build(const config::Section& item, Solver* solver) {
+  return entry(item).make(item, solver);
 }
 
 }  // namespace
@@ -48,7 +57,14 @@ std::vector<std::string> adaptive_method_names() {
   return names;
 }
 
-void check_adaptive_method(const config::Section& item) { build(item, nullptr); }
+void check_adaptive_method(const config::Section& item, bool redrawn_points) {
+  build(item, nullptr);
+  if (redrawn_points && entry(item).weighs_points) {
+    const auto method = item.get<std::string>("method");
+    item.fail("`" + method + "` weighs each point of a fixed collocation set; it cannot be combined with " +
+              "`resample_every` (remove that key or set it to 0)");
+  }
+}
 
 std::vector<std::shared_ptr<AdaptiveMethod>> make_adaptive_methods(const std::vector<config::Section>& items,
                                                                    Solver& solver, int64_t total_steps) {

@@ -59,7 +59,9 @@ int64_t read_count(const config::Section& item, const std::string& key, int64_t 
 double read_number(const config::Section& item, const std::string& key, double fallback, double min, double max);
 
 // Checks one `training.adaptive` item (method name and keys); mistakes name file and line.
-void check_adaptive_method(const config::Section& item);
+// redrawn_points: the problem redraws its points periodically (`resample_every`), which methods that weigh each
+// point of a fixed set cannot follow.
+void check_adaptive_method(const config::Section& item, bool redrawn_points = false);
 // The methods of a problem's `training.adaptive` list, in order, bound to the solver. total_steps: the length of the
 // training run (0: the problem's own phases).
 std::vector<std::shared_ptr<AdaptiveMethod>> make_adaptive_methods(const std::vector<config::Section>& items,

@@ -627,12 +627,7 @@ Problem Problem::from_section(const Section& root) {
     }
     if (training->has("adaptive")) {
       for (const auto& item : training->items("adaptive")) {
-        check_adaptive_method(item);
-        // Their weights belong to the points they were computed on; a periodic redraw would leave them on others.
-        const auto method = item.get<std::string>("method");
-        if (p.sampling.resample_every > 0 && (method == "gmm" || method == "self_adaptive"))
-          item.fail("`" + method + "` weighs each point of a fixed collocation set; it cannot be combined with " +
-                    "`resample_every` (remove that key or set it to 0)");
+        check_adaptive_method(item, p.sampling.resample_every > 0);
         p.adaptive.push_back(item);
       }
     }
