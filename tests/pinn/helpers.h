@@ -33,6 +33,14 @@ inline std::string problem_error(const std::string& yaml) {
   return "no error";
 }
 
+// The value of loss term `name` (a test failure if there is none).
+inline double term(const LossTerms& terms, const std::string& name) {
+  for (const auto& [n, v] : terms)
+    if (n == name) return v.item<double>();
+  FAIL("no loss term " << name);
+  return 0;
+}
+
 inline Runtime runtime64(uint64_t seed = 0) {
   return Runtime::create(RuntimeOptions().device("cpu").dtype("float64").seed(seed));
 }

@@ -218,12 +218,7 @@ TEST_CASE("the periodic redraw keeps the interior points an adaptive method plac
   auto problem = square_problem("x", ", resample_every: 10", 300);
   pinn::Solver solver(problem, runtime64());
   impose(solver, [](const torch::Tensor& x) { return x.narrow(1, 0, 1); });  // u = x: the wall term is nonzero
-  auto wall_loss = [&](int64_t step) {
-    for (const auto& [name, value] : solver.loss(step))
-      if (name == "wall") return value.item<double>();
-    FAIL("no wall term");
-    return 0.0;
-  };
+  auto wall_loss = [&](int64_t step) { return physis::test::term(solver.loss(step), "wall"); };
   auto before = solver.interior().clone();
   const double wall = wall_loss(10);  // nothing placed yet: every point is redrawn
   REQUIRE_FALSE(torch::equal(solver.interior(), before));

@@ -27,6 +27,7 @@ namespace {
 using physis::test::problem_error;
 using physis::test::problem_from;
 using physis::test::runtime64;
+using physis::test::term;
 
 // Replaces the network's output by a known function of the inputs (for forward and forward-mode passes).
 void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tensor&)> f) {
@@ -41,13 +42,6 @@ void raw_output_one(pinn::Solver& solver) {
   auto parameters = solver.network()->parameters();
   for (auto& w : parameters) w.zero_();
   parameters.back().fill_(1.0);
-}
-
-double term(const LossTerms& terms, const std::string& name) {
-  for (const auto& [n, v] : terms)
-    if (n == name) return v.item<double>();
-  FAIL("no loss term " << name);
-  return 0;
 }
 
 // A unit square (pieces `outer`) minus a disk of radius 0.2 at its centre (piece `hole`), with a Poisson equation;
