@@ -1,6 +1,7 @@
 // `physis solve [FILE]`: trains a PINN on a problem file (or the built-in 2D Poisson problem) and writes results.
 #include "apps/commands.h"
 #include "apps/training_run.h"
+#include "core/config.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
 #include "pinn/adaptive.h"
@@ -10,7 +11,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <stdexcept>
 
 namespace physis::app {
 
@@ -22,6 +25,7 @@ struct SolveArgs {
   std::string device = "auto";
   std::string dtype = "float32";
   std::string progress = "auto";
+  std::vector<std::string> overrides;  // --set KEY=VALUE
   int64_t steps = -1;
   int64_t checkpoint_every = 0;
   int64_t interior_points = 0, boundary_points = 0, initial_points = 0;
@@ -59,6 +63,9 @@ void override_steps(TrainerOptions& options, int64_t steps) {
 }
 
 int solve_builtin(const SolveArgs& a) {
+  if (!a.overrides.empty())
+    throw std::invalid_argument("--set changes keys of a problem file; give one (e.g. physis solve "
+                                "problems/poisson2d_c.yaml --set " + a.overrides.front() + ")");
   auto rt = Runtime::create(RuntimeOptions().device(a.device).dtype(a.dtype).seed(a.seed).threads(a.threads));
   const std::string out = a.output.empty() ? "results/poisson2d" : a.output;
   std::cout << "physis solve: built-in problem -laplace(u) = 2 pi^2 sin(pi x) sin(pi y) on (0,1)^2, u = 0 on the "
@@ -81,8 +88,21 @@ int solve_builtin(const SolveArgs& a) {
   return 0;
 }
 
+// <out>/problem.yaml: the problem file as this run read it, overrides applied (its comments and layout are not kept).
+void write_problem_as_run(const config::Section& root, const SolveArgs& a, const std::filesystem::path& out) {
+  YAML::Emitter yaml;
+  yaml << root.node();
+  std::ofstream file(out / "problem.yaml");
+  file << "# The problem as `physis solve` ran it: " << a.problem;
+  for (const auto& assignment : a.overrides) file << " --set '" << assignment << "'";
+  file << "\n# Relative paths in it resolve from that file's folder, not from this one.\n" << yaml.c_str() << "\n";
+  if (!file) std::cerr << "physis: warning: could not write " << (out / "problem.yaml").string() << "\n";
+}
+
 int solve_file(const SolveArgs& a) {
-  auto problem = pinn::Problem::load(a.problem);
+  auto root = config::Section::load_file(a.problem);
+  for (const auto& assignment : a.overrides) root.set(assignment);
+  auto problem = pinn::Problem::from_section(root);
   if (a.device_opt->count()) problem.runtime.device(a.device);
   if (a.dtype_opt->count()) problem.runtime.dtype(a.dtype);
   if (a.seed_opt->count()) problem.runtime.seed(a.seed);
@@ -138,8 +158,10 @@ int solve_file(const SolveArgs& a) {
   }
   result.seconds = seconds;
   solver->write_results(out);
+  write_problem_as_run(root, a, out);
   report(result);
-  std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, fields (.vti/.pvd for ParaView, .csv), PNG plots"
+  std::cout << "wrote " << out << "/: checkpoint.pt, history.csv, problem.yaml, fields (.vti/.pvd for ParaView, .csv), "
+               "PNG plots"
             << std::endl;
   return 0;
 }
@@ -169,6 +191,12 @@ Command add_solve(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (default 1000)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--set", a->overrides,
+                 "KEY=VALUE: change a key of the problem file, e.g. --set network.hidden=[64,64,64,64] or --set "
+                 "training.phases[0].lr=1e-4 (repeatable; VALUE is YAML; give the same with --resume)")
+      ->expected(1)
+      ->allow_extra_args(false)  // one value per --set: a problem file after it stays the positional
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   a->seed_opt = app.add_option("--seed", a->seed, "Random seed (overrides the problem file)")->capture_default_str();
   app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
   app.add_option("--progress", a->progress, "auto, bar, lines or none")

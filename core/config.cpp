@@ -28,7 +28,8 @@ Section::Section(YAML::Node node, std::shared_ptr<const std::string> file, std::
       file_(std::move(file)),
       path_(std::move(path)),
       read_(std::make_shared<std::set<std::string>>()),
-      asked_(std::make_shared<std::set<std::string>>()) {}
+      asked_(std::make_shared<std::set<std::string>>()),
+      overrides_(std::make_shared<std::vector<std::pair<std::string, std::string>>>()) {}
 
 Section Section::load_file(const std::string& path) {
   std::ifstream in(path);
@@ -72,7 +73,9 @@ YAML::Node Section::require(const std::string& key) const {
 }
 
 Section Section::child(const std::string& key) const {
-  return Section(require(key), file_, key_path(key));
+  Section out(require(key), file_, key_path(key));
+  out.overrides_ = overrides_;
+  return out;
 }
 
 std::optional<Section> Section::optional_child(const std::string& key) const {
@@ -90,8 +93,10 @@ std::vector<Section> Section::items(const std::string& key) const {
 std::vector<Section> Section::items() const {
   if (!node_.IsSequence()) fail("'" + path_ + "' must be a list");
   std::vector<Section> out;
-  for (std::size_t i = 0; i < node_.size(); ++i)
+  for (std::size_t i = 0; i < node_.size(); ++i) {
     out.emplace_back(node_[i], file_, path_ + "[" + std::to_string(i) + "]");
+    out.back().overrides_ = overrides_;
+  }
   return out;
 }
 
@@ -144,16 +149,16 @@ void Section::finish() const {
     std::string hint;
     if (!closest.empty()) hint = "did you mean '" + closest + "'? ";
     if (!known.empty()) hint += "known keys here: " + known;
-    fail_at_mark(kv.first.Mark(), "unknown key '" + key_path(key) + "'" + (hint.empty() ? "" : " (" + hint + ")"));
+    fail_at_mark(kv.first.Mark(), key_path(key), "unknown key '" + key_path(key) + "'" + (hint.empty() ? "" : " (" + hint + ")"));
   }
 }
 
-void Section::fail(const std::string& message) const { fail_at_mark(node_.Mark(), message); }
+void Section::fail(const std::string& message) const { fail_at_mark(node_.Mark(), path_, message); }
 
 void Section::fail_at(const std::string& key, const std::string& message) const {
   if (node_.IsMap())
     for (const auto& kv : node_)
-      if (kv.first.as<std::string>() == key) fail_at_mark(kv.second.Mark(), message);
+      if (kv.first.as<std::string>() == key) fail_at_mark(kv.second.Mark(), key_path(key), message);
   fail(message);
 }
 
@@ -166,9 +171,86 @@ std::pair<int, int> Section::location_of(const std::string& key) const {
   return location();
 }
 
-void Section::fail_at_mark(const YAML::Mark& mark, const std::string& message) const {
+void Section::fail_at_mark(const YAML::Mark& mark, const std::string& path, const std::string& message) const {
   // yaml-cpp marks are 0-based; a node made in code has line -1.
-  throw ConfigError(*file_, mark.line < 0 ? 0 : mark.line + 1, mark.column < 0 ? 0 : mark.column + 1, message);
+  throw ConfigError(origin_of_path(path), mark.line < 0 ? 0 : mark.line + 1, mark.column < 0 ? 0 : mark.column + 1,
+                    message);
+}
+
+const std::string& Section::origin_of_path(const std::string& path) const {
+  // The last override at or above the path wrote it (a later override of a part replaces that part).
+  for (auto it = overrides_->rbegin(); it != overrides_->rend(); ++it) {
+    const auto& [at, label] = *it;
+    if (path.compare(0, at.size(), at) == 0 &&
+        (path.size() == at.size() || path[at.size()] == '.' || path[at.size()] == '['))
+      return label;
+  }
+  return *file_;
+}
+
+void Section::set(const std::string& assignment) {
+  const std::string label = "--set " + assignment;
+  auto bad = [&](const std::string& message) { throw ConfigError(label, 0, 0, message); };
+  if (!path_.empty()) bad("overrides apply to the top level of a file");
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    bad("expected KEY=VALUE, e.g. training.phases[0].steps=5000 or network.hidden=[64,64]");
+  const std::string path = assignment.substr(0, equals);
+
+  // The value, parsed as it stands after "--set path=": a one-line value is indented by that much, so that the
+  // columns of its marks count in the whole "path=value" text.
+  const std::string text = assignment.substr(equals + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.find('\n') == std::string::npos ? std::string(equals + 1, ' ') + text : text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(label, e.mark.line + 1, e.mark.column + 1, "malformed YAML value: " + e.msg);
+  }
+
+  // Walk the path: keys between dots, each followed by any number of [index].
+  YAML::Node node = node_;
+  std::string walked;
+  std::size_t at = 0;
+  auto step_into = [&](YAML::Node parent, const std::string& key, std::optional<std::size_t> index, bool last) {
+    if (index) {
+      if (!parent.IsSequence()) bad("'" + walked + "' is not a list");
+      if (*index >= parent.size())
+        bad("'" + walked + "' has " + std::to_string(parent.size()) + " item(s); no item [" + std::to_string(*index) +
+            "]");
+      walked += "[" + std::to_string(*index) + "]";
+      if (last) parent[*index] = value;
+      return parent[*index];
+    }
+    if (!parent.IsMap() && !parent.IsNull()) bad("'" + walked + "' is not a mapping of keys");
+    walked += (walked.empty() ? "" : ".") + key;
+    if (last) parent[key] = value;
+    else if (!parent[key] || parent[key].IsNull()) parent[key] = YAML::Node(YAML::NodeType::Map);
+    return parent[key];
+  };
+  while (at < path.size()) {
+    const auto dot = path.find('.', at);
+    const std::string part = path.substr(at, dot == std::string::npos ? std::string::npos : dot - at);
+    at = dot == std::string::npos ? path.size() : dot + 1;
+    const auto bracket = part.find('[');
+    const std::string key = part.substr(0, bracket);
+    if (key.empty() || (dot != std::string::npos && at == path.size()))
+      bad("'" + path + "' is not a key path (keys joined by dots, list items by [i], e.g. training.phases[0].lr)");
+    std::vector<std::size_t> indices;
+    for (auto b = bracket; b != std::string::npos; b = part.find('[', b + 1)) {
+      const auto close = part.find(']', b);
+      const std::string digits = close == std::string::npos ? "" : part.substr(b + 1, close - b - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+          (close + 1 < part.size() && part[close + 1] != '['))
+        bad("'" + path + "' is not a key path (list items are written [0], [1], ...)");
+      indices.push_back(std::stoul(digits));
+    }
+    const bool last_part = at == path.size();
+    // (reset, not =, moves a Node handle: assigning to one overwrites the node it refers to)
+    node.reset(step_into(node, key, std::nullopt, last_part && indices.empty()));
+    for (std::size_t i = 0; i < indices.size(); ++i)
+      node.reset(step_into(node, "", indices[i], last_part && i + 1 == indices.size()));
+  }
+  overrides_->emplace_back(walked, label);
 }
 
 std::string Section::describe(const YAML::Node& value) {

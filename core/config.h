@@ -5,6 +5,11 @@
 //   auto training = cfg.child("training");
 //   int64_t steps = training.get<int64_t>("steps", 20000);
 //   training.finish();   // any key that was never read is an error ("unknown key 'stpes' ...")
+//
+// Command-line overrides change the tree before anything reads it, with a mistake in an overridden value reported
+// against the override, not the file:
+//   cfg.set("network.hidden=[64, 64, 64, 64]");     // `physis solve FILE --set network.hidden=[64,64,64,64]`
+//   cfg.set("training.phases[0].steps=5000");
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -45,8 +50,17 @@ class Section {
   static Section load_file(const std::string& path);
   static Section load_string(const std::string& text, const std::string& name = "<string>");
 
+  // Applies `path=value` to this (top-level) section: path as in path() (keys by dots, list items by [i]; mappings
+  // along it are made when missing, items must exist), value a YAML value ("5000", "[64, 64]", "{lr: 1e-4}").
+  // Errors located in the value, or anywhere under the path, name "--set path=value" instead of the file.
+  void set(const std::string& assignment);
+
   const YAML::Node& node() const { return node_; }
-  const std::string& file() const { return *file_; }
+  const std::string& file() const { return *file_; }  // the file read (relative paths resolve from it)
+  // Where this node, or a key of this mapping, was written, for messages: the file, or "--set ..." when an override
+  // (set) gave it; line and column (location(), location_of()) count in that text.
+  const std::string& origin() const { return origin_of_path(path_); }
+  const std::string& origin_of(const std::string& key) const { return origin_of_path(key_path(key)); }
   const std::string& path() const { return path_; }  // e.g. "training.phases[1]"
   bool is_map() const { return node_.IsMap(); }
   bool is_sequence() const { return node_.IsSequence(); }
@@ -96,15 +110,16 @@ class Section {
 
  private:
   YAML::Node require(const std::string& key) const;
-  [[noreturn]] void fail_at_mark(const YAML::Mark& mark, const std::string& message) const;
+  [[noreturn]] void fail_at_mark(const YAML::Mark& mark, const std::string& path, const std::string& message) const;
   std::string key_path(const std::string& key) const;
+  const std::string& origin_of_path(const std::string& path) const;
 
   template <class T>
   T convert(const YAML::Node& value, const std::string& key) const {
     try {
       return value.as<T>();
     } catch (const YAML::Exception&) {
-      fail_at_mark(value.Mark(), "'" + key_path(key) + "' must be " + detail::type_name<T>() + ", got '" +
+      fail_at_mark(value.Mark(), key_path(key), "'" + key_path(key) + "' must be " + detail::type_name<T>() + ", got '" +
                                      describe(value) + "'");
     }
   }
@@ -115,6 +130,8 @@ class Section {
   std::string path_;
   std::shared_ptr<std::set<std::string>> read_;
   std::shared_ptr<std::set<std::string>> asked_;  // keys looked for but absent: known to the parser all the same
+  // (path, "--set path=value") of each override, shared by the whole tree
+  std::shared_ptr<std::vector<std::pair<std::string, std::string>>> overrides_;
 };
 
 namespace detail {

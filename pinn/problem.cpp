@@ -33,7 +33,7 @@ Expression parse_at(const Section& node, const SymbolTable& symbols) {
     auto [line, column] = node.location();
     const bool quoted = node.node().Tag() == "!";  // yaml-cpp tags quoted scalars "!"
     const std::string where = e.helper().empty() ? "" : " (in helper '" + e.helper() + "')";
-    throw ConfigError(node.file(), line,
+    throw ConfigError(node.origin(), line,
                       e.helper().empty() ? column + (quoted ? 1 : 0) + e.column() - 1 : column,
                       e.problem() + where + "; " + e.hint());
   }
@@ -41,8 +41,7 @@ Expression parse_at(const Section& node, const SymbolTable& symbols) {
 
 Expression parse_key(const Section& s, const std::string& key, const SymbolTable& symbols) {
   s.get<std::string>(key);  // marks the key read; a missing key is an error at the section
-  return parse_at(Section(s.node()[key], std::make_shared<const std::string>(s.file()), s.path() + "." + key),
-                  symbols);
+  return parse_at(s.child(key), symbols);
 }
 
 // An expression that must be fixed data (a predicate, a weight, an exact solution, hard or flux data): an unknown
@@ -474,7 +473,7 @@ geometry::GeometryPtr geometry_at(const Section& s, const std::string& key) {
     return geometry::geometry_from_config(s.child(key));
   } catch (const geometry::GeometryError& e) {
     auto [line, column] = s.location_of(key);
-    throw ConfigError(s.file(), line, column, e.what());
+    throw ConfigError(s.origin_of(key), line, column, e.what());
   }
 }
 
@@ -519,7 +518,11 @@ void Problem::override_points(int64_t interior, int64_t boundary, int64_t initia
   }
 }
 
-Problem Problem::load(const std::string& path) { return from_section(Section::load_file(path)); }
+Problem Problem::load(const std::string& path, const std::vector<std::string>& overrides) {
+  auto root = Section::load_file(path);
+  for (const auto& assignment : overrides) root.set(assignment);
+  return from_section(root);
+}
 
 Problem Problem::from_section(const Section& root) {
   Problem p;
@@ -551,7 +554,8 @@ Problem Problem::from_section(const Section& root) {
   std::set<std::string> unknown_names;
   for (const auto& [name, spec] : p.unknowns) unknown_names.insert(name);
   std::optional<BuiltinPde> builtin;
-  if (auto pde = root.optional_child("pde")) builtin = builtin_pde(*pde, p.symbols.spatial_inputs, unknown_names);
+  const auto pde = root.optional_child("pde");
+  if (pde) builtin = builtin_pde(*pde, p.symbols.spatial_inputs, unknown_names);
   if (builtin && builtin->transient && !p.transient())
     root.fail_at("pde", "this PDE is time-dependent: add `time: [t0, t1]`");
   p.symbols.outputs = root.get<std::vector<std::string>>("outputs", builtin ? builtin->outputs : std::vector<std::string>{"u"});
@@ -585,7 +589,13 @@ Problem Problem::from_section(const Section& root) {
   // 3. Equations: a built-in PDE and/or residuals written out.
   if (builtin)
     for (std::size_t i = 0; i < builtin->residuals.size(); ++i) {
-      p.equations.push_back(Expression::parse(builtin->residuals[i], p.symbols));
+      try {
+        p.equations.push_back(Expression::parse(builtin->residuals[i], p.symbols));
+      } catch (const ExpressionError& e) {  // a mistake in the file's source term: point at it
+        if (pde->has("source")) parse_key(*pde, "source", p.symbols);
+        pde->fail("in the residual '" + builtin->residuals[i] + "' of the built-in PDE: " + e.problem() + "; " +
+                  e.hint());
+      }
       p.equation_names.push_back(builtin->names[i]);
       p.equation_weights.push_back(builtin->weights[i]);
     }

@@ -137,8 +137,9 @@ struct OutputSpec {
 
 class Problem {
  public:
-  // Parses and checks everything; mistakes are config::ConfigError naming file, line and column.
-  static Problem load(const std::string& path);
+  // Parses and checks everything; mistakes are config::ConfigError naming file, line and column. `overrides`
+  // ("training.phases[0].steps=5000", ...) change the file's tree first (config::Section::set), in order.
+  static Problem load(const std::string& path, const std::vector<std::string>& overrides = {});
   static Problem from_section(const config::Section& root);
 
   std::string name;

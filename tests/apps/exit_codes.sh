@@ -49,6 +49,17 @@ grep -q "holds a Float network: converted to Double" out.txt && grep -q "resumed
 expect 0 "resume a finished two-precision run" -- "$physis" solve phases.yaml --resume --progress lines --output "$work/r4"
 grep -q "nothing left to train at step 30" out.txt && ! grep -q "converted" out.txt ||
   { echo "FAIL: resuming a finished two-precision run"; cat out.txt; fail=1; }
+# --set overrides: before or after the file, repeatable; a mistake in one names it, a --set without a file is refused.
+expect 0 "--set overrides" -- "$physis" solve --set training.phases[0].steps=4 phases.yaml \
+  --set 'training.phases[1]={optimizer: lbfgs, steps: 3, dtype: float64}' --progress lines --output "$work/set1"
+grep -q "done: 7 steps" out.txt || { echo "FAIL: --set did not reach the phases"; cat out.txt; fail=1; }
+grep -q "steps: 4," "$work/set1/problem.yaml" && grep -q "dtype: float64" "$work/set1/problem.yaml" ||
+  { echo "FAIL: problem.yaml does not hold the problem as run"; cat "$work/set1/problem.yaml"; fail=1; }
+expect 0 "the problem as run runs again" -- "$physis" solve "$work/set1/problem.yaml" --steps 2 --output "$work/set2"
+expect 1 "a mistake in --set" -- "$physis" solve phases.yaml --set network.hidden=wide --output "$work/set3"
+grep -q -- "--set network.hidden=wide:1:16: 'network.hidden' must be a list" err.txt ||
+  { echo "FAIL: --set error message"; cat err.txt; fail=1; }
+expect 1 "--set without a problem file" -- "$physis" solve --set network.hidden=[8] --output "$work/set4"
 # Problem files with mistakes: exit 1, the message names the file and line.
 printf 'geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\npde: {name: poison}\n' > bad_pde.yaml
 expect 1 "unknown PDE in a problem file" -- "$physis" solve bad_pde.yaml --output "$work/r2"

@@ -7,6 +7,7 @@
 #include "pinn/solver.h"
 
 #include "tests/pinn/helpers.h"
+#include "tests/scratch.h"
 
 #include <catch2/catch.hpp>
 
@@ -293,6 +294,35 @@ TEST_CASE("problem-file mistakes name the file, line and column", "[solver]") {
   REQUIRE_THAT(problem_error(geometry + "pde: {name: heat}\n"), Catch::Contains("add `time: [t0, t1]`"));
   REQUIRE_THAT(problem_error(geometry + "pde: {name: poisson}\ntraining: {phases: [{optimizer: adam, steps: ten}]}\n"),
                Catch::StartsWith("test.yaml:3:") && Catch::Contains("must be an integer"));
+  // A built-in PDE's source term is checked where it is written (column 35: 'q' in the quoted source).
+  REQUIRE_THAT(problem_error(geometry + "pde: {name: poisson, source: \"sin(q)\"}\n"),
+               Catch::StartsWith("test.yaml:2:35") && Catch::Contains("unknown symbol 'q'"));
+}
+
+TEST_CASE("command-line overrides reach the problem, and their mistakes name them", "[solver]") {
+  const auto file = physis::test::scratch("override.yaml");
+  std::ofstream(file) << "geometry: {rectangle: {min: [0, 0], max: [1, 1]}}\n"
+                         "pde: {name: poisson, source: \"1\"}\n"
+                         "network: {hidden: [16, 16]}\n"
+                         "training: {phases: [{optimizer: adam, steps: 10}]}\n";
+  auto p = pinn::Problem::load(file.string(), {"network.hidden=[8, 8, 8]", "training.phases[0].steps=20",
+                                               "pde.source=2*x"});
+  REQUIRE(p.network.hidden == std::vector<int64_t>{8, 8, 8});
+  REQUIRE(p.trainer.total_steps() == 20);
+  REQUIRE(p.file == file.string());  // relative paths still resolve from the file
+  auto error = [&](const std::vector<std::string>& overrides) {
+    try {
+      pinn::Problem::load(file.string(), overrides);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  REQUIRE_THAT(error({"pde.source=sin(q)"}),
+               Catch::StartsWith("--set pde.source=sin(q):1:16") && Catch::Contains("unknown symbol 'q'"));
+  REQUIRE_THAT(error({"network.hiden=[8]"}),
+               Catch::StartsWith("--set network.hiden=[8]") && Catch::Contains("did you mean 'hidden'?"));
+  REQUIRE_THAT(error({"training.phases[1].steps=5"}), Catch::Contains("has 1 item(s); no item [1]"));
 }
 
 TEST_CASE("function_jet carries third derivatives along general directions", "[solver]") {
