@@ -149,7 +149,8 @@ void Section::finish() const {
     std::string hint;
     if (!closest.empty()) hint = "did you mean '" + closest + "'? ";
     if (!known.empty()) hint += "known keys here: " + known;
-    fail_at_mark(kv.first.Mark(), key_path(key), "unknown key '" + key_path(key) + "'" + (hint.empty() ? "" : " (" + hint + ")"));
+    fail_at_mark(kv.first.Mark(), key_path(key),
+                 "unknown key '" + key_path(key) + "'" + (hint.empty() ? "" : " (" + hint + ")"));
   }
 }
 
@@ -239,7 +240,7 @@ void Section::set(const std::string& assignment) {
     for (auto b = bracket; b != std::string::npos; b = part.find('[', b + 1)) {
       const auto close = part.find(']', b);
       const std::string digits = close == std::string::npos ? "" : part.substr(b + 1, close - b - 1);
-      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos ||
           (close + 1 < part.size() && part[close + 1] != '['))
         bad("'" + path + "' is not a key path (list items are written [0], [1], ...)");
       indices.push_back(std::stoul(digits));

@@ -119,8 +119,8 @@ class Section {
     try {
       return value.as<T>();
     } catch (const YAML::Exception&) {
-      fail_at_mark(value.Mark(), key_path(key), "'" + key_path(key) + "' must be " + detail::type_name<T>() + ", got '" +
-                                     describe(value) + "'");
+      fail_at_mark(value.Mark(), key_path(key),
+                   "'" + key_path(key) + "' must be " + detail::type_name<T>() + ", got '" + describe(value) + "'");
     }
   }
   static std::string describe(const YAML::Node& value);

@@ -126,7 +126,8 @@ Dataset load_dataset(const config::Section& section) {
       return data;
     } catch (const DatasetError& e) {
       const auto [line, column] = section.location_of(key);
-      throw DatasetError(section.origin_of(key) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + e.what());
+      throw DatasetError(section.origin_of(key) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                         e.what());
     }
   };
 

@@ -146,6 +146,7 @@ TEST_CASE("malformed overrides are errors naming them", "[config]") {
   REQUIRE_THAT(error("network..hidden=3"), Catch::Contains("not a key path"));
   REQUIRE_THAT(error("network.=3"), Catch::Contains("not a key path"));
   REQUIRE_THAT(error("training.phases[x].steps=3"), Catch::Contains("not a key path"));
+  REQUIRE_THAT(error("training.phases[99999999999].steps=3"), Catch::Contains("not a key path"));
   REQUIRE_THAT(error("training.phases[3].steps=3"), Catch::Contains("'training.phases' has 1 item(s); no item [3]"));
   REQUIRE_THAT(error("network[0]=3"), Catch::Contains("'network' is not a list"));
   REQUIRE_THAT(error("network.hidden.width=3"), Catch::Contains("'network.hidden' is not a mapping"));
