@@ -37,8 +37,10 @@ ops::Dataset prediction_data(const PredictArgs& a) {
   const auto runfile = std::filesystem::path(a.run) / "run.yaml";
   if (!std::filesystem::exists(runfile))
     throw std::runtime_error(runfile.string() + ": not found; pass --data FILE to say what to predict on");
-  const auto config_path = config::Section::load_file(runfile.string()).get<std::string>("config");
-  auto root = config::Section::load_file(config_path);
+  const auto run = config::Section::load_file(runfile.string());
+  const auto config_path = run.get<std::string>("config");
+  auto root = config::Section::load_file(config_path, run.get("overrides", std::vector<std::string>{}));
+  run.finish();
   root.mark_all_read();
   std::cout << "predicting on the test data of " << config_path << std::endl;
   return operator_train_and_test(root).second;

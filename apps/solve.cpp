@@ -100,8 +100,7 @@ void write_problem_as_run(const config::Section& root, const SolveArgs& a, const
 }
 
 int solve_file(const SolveArgs& a) {
-  auto root = config::Section::load_file(a.problem);
-  for (const auto& assignment : a.overrides) root.set(assignment);
+  auto root = config::Section::load_file(a.problem, a.overrides);
   auto problem = pinn::Problem::from_section(root);
   if (a.device_opt->count()) problem.runtime.device(a.device);
   if (a.dtype_opt->count()) problem.runtime.dtype(a.dtype);
@@ -191,12 +190,7 @@ Command add_solve(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (default 1000)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--set", a->overrides,
-                 "KEY=VALUE: change a key of the problem file, e.g. --set network.hidden=[64,64,64,64] or --set "
-                 "training.phases[0].lr=1e-4 (repeatable; VALUE is YAML; give the same with --resume)")
-      ->expected(1)
-      ->allow_extra_args(false)  // one value per --set: a problem file after it stays the positional
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_set_option(app, a->overrides, "problem file", "network.hidden=[64,64,64,64] or --set training.phases[0].lr=1e-4");
   a->seed_opt = app.add_option("--seed", a->seed, "Random seed (overrides the problem file)")->capture_default_str();
   app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
   app.add_option("--progress", a->progress, "auto, bar, lines or none")

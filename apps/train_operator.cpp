@@ -22,6 +22,7 @@ struct TrainOperatorArgs {
   std::string dtype = "float32";
   std::string progress;
   std::string init;
+  std::vector<std::string> overrides;  // --set KEY=VALUE
   int64_t epochs = 0;
   uint64_t seed = 0;
   int threads = 0;
@@ -40,7 +41,7 @@ void print_metrics(const char* label, const ops::OperatorMetrics& m, const ops::
 }
 
 int train_operator(const TrainOperatorArgs& a) {
-  auto root = config::Section::load_file(a.config);
+  auto root = config::Section::load_file(a.config, a.overrides);
   const std::string name = root.get<std::string>("name", std::filesystem::path(a.config).stem().string());
   auto training = root.child("training");
   RuntimeOptions runtime;
@@ -86,8 +87,13 @@ int train_operator(const TrainOperatorArgs& a) {
   auto result = run_trainer(run.trainer(), a.resume);
   surrogate->save(out);
   // Where the data came from, so that `physis predict <out>` finds the test set without flags.
+  // With the overrides, which predict applies again to find the same test split.
   atomic_write(std::filesystem::path(out) / "run.yaml", [&](std::ostream& stream) {
-    stream << "config: " << std::filesystem::absolute(a.config).string() << "\n";
+    YAML::Emitter yaml;
+    yaml << YAML::BeginMap << YAML::Key << "config" << YAML::Value << std::filesystem::absolute(a.config).string();
+    if (!a.overrides.empty()) yaml << YAML::Key << "overrides" << YAML::Value << a.overrides;
+    yaml << YAML::EndMap;
+    stream << yaml.c_str() << "\n";
   });
   report(result);
   print_metrics("train", run.evaluate(train), train);
@@ -113,6 +119,7 @@ Command add_train_operator(CLI::App& app) {
   app.add_option("--threads", a->threads, "Intra-op threads (default: one per core)");
   app.add_option("--progress", a->progress, "auto, bar, lines or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}));
+  add_set_option(app, a->overrides, "configuration", "model.basis=128 or --set training.lr=5e-4");
   app.add_flag("--resume", a->resume, "Continue from the checkpoint in the results folder");
   app.add_option("--init", a->init, "Start from the weights of a trained surrogate (fine-tuning / transfer)")
       ->check(CLI::ExistingDirectory);

@@ -1,11 +1,23 @@
 #include "apps/training_run.h"
 
+#include "apps/commands.h"
+
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
 namespace physis::app {
+
+CLI::Option* add_set_option(CLI::App& app, std::vector<std::string>& overrides, const std::string& what,
+                            const std::string& example) {
+  return app.add_option("--set", overrides,
+                        "KEY=VALUE: change a key of the " + what + ", e.g. --set " + example +
+                            " (repeatable; VALUE is YAML; give the same with --resume)")
+      ->expected(1)
+      ->allow_extra_args(false)  // one value per --set: a file named after it stays the positional
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
 
 TrainResult run_trainer(Trainer& trainer, bool resume, int64_t until) {
   if (resume) {

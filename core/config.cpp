@@ -39,6 +39,12 @@ Section Section::load_file(const std::string& path) {
   return load_string(text.str(), path);
 }
 
+Section Section::load_file(const std::string& path, const std::vector<std::string>& overrides) {
+  auto root = load_file(path);
+  for (const auto& assignment : overrides) root.set(assignment);
+  return root;
+}
+
 Section Section::load_string(const std::string& text, const std::string& name) {
   try {
     YAML::Node root = YAML::Load(text);

@@ -48,6 +48,8 @@ class Section {
   Section(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
 
   static Section load_file(const std::string& path);
+  // The file with `overrides` applied in order (set() below).
+  static Section load_file(const std::string& path, const std::vector<std::string>& overrides);
   static Section load_string(const std::string& text, const std::string& name = "<string>");
 
   // Applies `path=value` to this (top-level) section: path as in path() (keys by dots, list items by [i]; mappings

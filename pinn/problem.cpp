@@ -519,9 +519,7 @@ void Problem::override_points(int64_t interior, int64_t boundary, int64_t initia
 }
 
 Problem Problem::load(const std::string& path, const std::vector<std::string>& overrides) {
-  auto root = Section::load_file(path);
-  for (const auto& assignment : overrides) root.set(assignment);
-  return from_section(root);
+  return from_section(Section::load_file(path, overrides));
 }
 
 Problem Problem::from_section(const Section& root) {

@@ -33,6 +33,15 @@ expect 0 "predict on a file" -- "$physis" predict run --data ad.h5 --samples 0 1
 check out.txt "on 3 samples"
 expect 0 "transfer with --init" -- "$physis" train-operator ad.yaml --output run2 --init run --epochs 1
 check out.txt "initialised from run"
+# --set overrides: they reach the model and the split, and predict applies them again to find the same test split.
+expect 0 "train-operator --set" -- "$physis" train-operator --set split.test=5 ad.yaml --set 'model.basis=8' \
+  --output run_set --epochs 1 --progress none
+check out.txt "on 50 training / 5 test samples"
+check run_set/surrogate.yaml "basis: 8"
+expect 0 "predict a run trained with --set" -- "$physis" predict run_set --write 0
+check out.txt "on 5 samples"
+expect 1 "a mistake in --set" -- "$physis" train-operator ad.yaml --set model.basis=many --output r_setbad
+check err.txt "set model.basis=many:1:13"
 
 # Mistakes: the message names the file and line, exit 1.
 sed 's/type: deeponet/type: deeponett/' ad.yaml > bad_model.yaml
@@ -48,7 +57,7 @@ check err.txt "bad_key.yaml:5:"
 head -c 3000 ad.h5 > truncated.h5
 sed 's/file: ad.h5/file: truncated.h5/' ad.yaml > truncated.yaml
 expect 1 "truncated dataset" -- "$physis" train-operator truncated.yaml --output r6
-[[ ! -e r3 && ! -e r4 && ! -e r5 && ! -e r6/model.pt ]] || { echo "FAIL: a failed run left results"; fail=1; }
+[[ ! -e r3 && ! -e r4 && ! -e r5 && ! -e r6/model.pt && ! -e r_setbad ]] || { echo "FAIL: a failed run left results"; fail=1; }
 "$physis" datagen antiderivative --samples 5 --sensors 30 --queries 16 --output other.h5 --progress none >/dev/null
 expect 1 "predict with a mismatched dataset" -- "$physis" predict run --data other.h5
 check err.txt "expects 20"
