@@ -1,6 +1,7 @@
 // `physis solve [FILE]`: trains a PINN on a problem file (or the built-in 2D Poisson problem) and writes results.
 #include "apps/commands.h"
 #include "apps/training_run.h"
+#include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/runtime.h"
 #include "core/trainer.h"
@@ -11,7 +12,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 
@@ -92,11 +92,11 @@ int solve_builtin(const SolveArgs& a) {
 void write_problem_as_run(const config::Section& root, const SolveArgs& a, const std::filesystem::path& out) {
   YAML::Emitter yaml;
   yaml << root.node();
-  std::ofstream file(out / "problem.yaml");
-  file << "# The problem as `physis solve` ran it: " << a.problem;
-  for (const auto& assignment : a.overrides) file << " --set '" << assignment << "'";
-  file << "\n# Relative paths in it resolve from that file's folder, not from this one.\n" << yaml.c_str() << "\n";
-  if (!file) std::cerr << "physis: warning: could not write " << (out / "problem.yaml").string() << "\n";
+  atomic_write(out / "problem.yaml", [&](std::ostream& file) {
+    file << "# The problem as `physis solve` ran it: " << a.problem;
+    for (const auto& assignment : a.overrides) file << " --set '" << assignment << "'";
+    file << "\n# Relative paths in it resolve from that file's folder, not from this one.\n" << yaml.c_str() << "\n";
+  });
 }
 
 int solve_file(const SolveArgs& a) {
