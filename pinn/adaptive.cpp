@@ -58,12 +58,11 @@ std::vector<std::string> adaptive_method_names() {
 }
 
 void check_adaptive_method(const config::Section& item, bool redrawn_points) {
-  build(item, nullptr);
-  if (redrawn_points && entry(item).weighs_points) {
-    const auto method = item.get<std::string>("method");
-    item.fail("`" + method + "` weighs each point of a fixed collocation set; it cannot be combined with " +
-              "`resample_every` (remove that key or set it to 0)");
-  }
+  const auto& method = entry(item);
+  method.make(item, nullptr);
+  if (redrawn_points && method.weighs_points)
+    item.fail("`" + item.get<std::string>("method") + "` weighs each point of a fixed collocation set; it cannot " +
+              "be combined with `resample_every` (remove that key or set it to 0)");
 }
 
 std::vector<std::shared_ptr<AdaptiveMethod>> make_adaptive_methods(const std::vector<config::Section>& items,
