@@ -518,9 +518,7 @@ void Problem::override_points(int64_t interior, int64_t boundary, int64_t initia
   }
 }
 
-Problem Problem::load(const std::string& path, const std::vector<std::string>& overrides) {
-  return from_section(Section::load_file(path, overrides));
-}
+Problem Problem::load(const std::string& path) { return from_section(Section::load_file(path)); }
 
 Problem Problem::from_section(const Section& root) {
   Problem p;

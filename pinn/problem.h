@@ -137,9 +137,9 @@ struct OutputSpec {
 
 class Problem {
  public:
-  // Parses and checks everything; mistakes are config::ConfigError naming file, line and column. `overrides`
-  // ("training.phases[0].steps=5000", ...) change the file's tree first (config::Section::set), in order.
-  static Problem load(const std::string& path, const std::vector<std::string>& overrides = {});
+  // Parses and checks everything; mistakes are config::ConfigError naming file, line and column. With command-line
+  // overrides: from_section(config::Section::load_file(path, overrides)).
+  static Problem load(const std::string& path);
   static Problem from_section(const config::Section& root);
 
   std::string name;

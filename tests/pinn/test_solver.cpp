@@ -305,14 +305,16 @@ TEST_CASE("command-line overrides reach the problem, and their mistakes name the
                          "pde: {name: poisson, source: \"1\"}\n"
                          "network: {hidden: [16, 16]}\n"
                          "training: {phases: [{optimizer: adam, steps: 10}]}\n";
-  auto p = pinn::Problem::load(file.string(), {"network.hidden=[8, 8, 8]", "training.phases[0].steps=20",
-                                               "pde.source=2*x"});
+  auto load = [&](const std::vector<std::string>& overrides) {
+    return pinn::Problem::from_section(Section::load_file(file.string(), overrides));
+  };
+  auto p = load({"network.hidden=[8, 8, 8]", "training.phases[0].steps=20", "pde.source=2*x"});
   REQUIRE(p.network.hidden == std::vector<int64_t>{8, 8, 8});
   REQUIRE(p.trainer.total_steps() == 20);
   REQUIRE(p.file == file.string());  // relative paths still resolve from the file
   auto error = [&](const std::vector<std::string>& overrides) {
     try {
-      pinn::Problem::load(file.string(), overrides);
+      load(overrides);
     } catch (const ConfigError& e) {
       return std::string(e.what());
     }
