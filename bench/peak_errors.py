@@ -9,6 +9,13 @@ grid points outside every disk.
 
     bench/peak_errors.py RESULTS...                      the two peaks of twopeak2d, (0.5, 0.5) and (-0.5, -0.5)
     bench/peak_errors.py --peaks 0.5,0.5 RESULTS...      one peak (peak2d)
+    bench/peak_errors.py --residual RESULTS...           also where the error's source lies (below)
+
+With --residual (a regular output grid): the residual of the prediction against the exact equation,
+-laplace(u) - f = -laplace(u - u_ref), by the 5-point finite-difference Laplacian of u - u_ref on the grid's inner
+points, integrated over each peak's disk and over the background. The error e = u - u_ref solves -laplace(e) = that
+residual with e = 0 on the boundary, so a large integral away from the peaks means a smooth background error that
+the residual there drives.
 """
 import argparse
 import pathlib
@@ -22,6 +29,8 @@ def main():
     parser.add_argument("results", nargs="+", type=pathlib.Path, help="physis solve results folders")
     parser.add_argument("--peaks", nargs="+", default=["0.5,0.5", "-0.5,-0.5"], help="peak centres, x,y each")
     parser.add_argument("--radius", type=float, default=0.1, help="radius of each peak's disk (default 0.1)")
+    parser.add_argument("--residual", action="store_true",
+                        help="integrate the finite-difference residual over the peaks and the background")
     args = parser.parse_args()
     try:
         centres = [tuple(float(c) for c in p.split(",")) for p in args.peaks]
@@ -51,8 +60,31 @@ def main():
         parts.append(f"background: rms error {np.sqrt(np.mean(err[background]**2)):.3g}, "
                      f"maxerr {np.abs(err[background]).max():.3g}, error share "
                      f"{np.sum(err[background]**2) / total:.3f}")
+        if args.residual:
+            parts.append(residual_integrals(x, y, u - ref, centres, args.radius))
         print("; ".join(parts))
     return status
+
+
+def residual_integrals(x, y, e, centres, radius):
+    """Integrals of -laplace_h(e) over each peak's disk and the background (inner grid points), as text."""
+    xs, ys = np.unique(x), np.unique(y)
+    if xs.size * ys.size != x.size:
+        return "residual: the output is not a regular grid"
+    order = np.lexsort((x, y))  # rows of constant y, x increasing
+    grid = e[order].reshape(ys.size, xs.size)
+    hx, hy = xs[1] - xs[0], ys[1] - ys[0]
+    lap = ((grid[1:-1, 2:] - 2 * grid[1:-1, 1:-1] + grid[1:-1, :-2]) / hx**2 +
+           (grid[2:, 1:-1] - 2 * grid[1:-1, 1:-1] + grid[:-2, 1:-1]) / hy**2)
+    X, Y = np.meshgrid(xs[1:-1], ys[1:-1])
+    r = -lap * hx * hy  # residual times the cell area
+    background = np.ones_like(X, dtype=bool)
+    parts = []
+    for cx, cy in centres:
+        inside = (X - cx) ** 2 + (Y - cy) ** 2 < radius**2
+        background &= ~inside
+        parts.append(f"({cx:g}, {cy:g}) {r[inside].sum():.3g}")
+    return "residual integral: " + ", ".join(parts) + f", background {r[background].sum():.3g}"
 
 
 if __name__ == "__main__":
