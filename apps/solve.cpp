@@ -44,7 +44,12 @@ TrainResult train(const std::shared_ptr<torch::nn::Module>& model, LossFunction 
   options.progress(a.progress);
   if (a.checkpoint_every > 0) options.checkpoint_every(a.checkpoint_every);
   Trainer trainer(model, std::move(loss), options);
-  trainer.set_evaluator(std::move(evaluate));
+  trainer.set_evaluator([evaluate = std::move(evaluate), &methods] {
+    auto metrics = evaluate();
+    for (const auto& method : methods)
+      for (auto& entry : method->metrics()) metrics.push_back(std::move(entry));
+    return metrics;
+  });
   for (const auto& method : methods) trainer.add_hook(method);
   return run_trainer(trainer, a.resume || resume, until);
 }

@@ -3,6 +3,7 @@
 #include "core/csv.h"
 #include "core/strings.h"
 #include "pinn/aas.h"
+#include "pinn/causal.h"
 #include "pinn/gmm_curriculum.h"
 #include "pinn/loss_balancing.h"
 #include "pinn/residual_sampling.h"
@@ -16,11 +17,13 @@ namespace {
 
 // One entry per method: builds it from its section (reading every key, so that check_adaptive_method can run the
 // same code at load time with a null solver) and binds it to a solver. `weighs_points`: the method keeps a weight
-// per point of a fixed collocation set, which a periodic redraw would leave on other points.
+// per point of a fixed collocation set, which a periodic redraw would leave on other points. `needs_time`: the
+// method orders the points in time, so the problem must be transient.
 using Factory = std::function<std::shared_ptr<AdaptiveMethod>(const config::Section&, Solver*)>;
 struct Entry {
   Factory make;
   bool weighs_points = false;
+  bool needs_time = false;
 };
 
 const std::map<std::string, Entry>& factories() {
@@ -32,6 +35,7 @@ const std::map<std::string, Entry>& factories() {
       {"self_adaptive", {make_self_adaptive_weights, true}},
       {"relobralo", {make_relobralo}},
       {"aas", {make_adversarial_sampling}},
+      {"causal", {make_causal_weights, true, true}},
   };
   return table;
 }
@@ -57,9 +61,12 @@ std::vector<std::string> adaptive_method_names() {
   return names;
 }
 
-void check_adaptive_method(const config::Section& item, bool redrawn_points) {
+void check_adaptive_method(const config::Section& item, bool redrawn_points, bool transient) {
   const auto& method = entry(item);
   method.make(item, nullptr);
+  if (method.needs_time && !transient)
+    item.fail("`" + item.get<std::string>("method") + "` weighs the points by their time; it needs a transient " +
+              "problem (a `time:` interval)");
   if (redrawn_points && method.weighs_points)
     item.fail("`" + item.get<std::string>("method") + "` weighs each point of a fixed collocation set; it cannot " +
               "be combined with `resample_every` (remove that key or set it to 0)");

@@ -29,6 +29,9 @@ class AdaptiveMethod : public TrainingHook {
   virtual std::string name() const = 0;
   // The length of the whole training run (all phases), for methods whose schedule depends on it.
   void set_total_steps(int64_t steps) { total_steps_ = steps; }
+  // What the method reports beside the solver's metrics at each evaluation (progress lines, history.csv); the
+  // same names every time.
+  virtual Metrics metrics() const { return {}; }
 
  protected:
   Solver& solver_;
@@ -60,8 +63,9 @@ double read_number(const config::Section& item, const std::string& key, double f
 
 // Checks one `training.adaptive` item (method name and keys); mistakes name file and line.
 // redrawn_points: the problem redraws its points periodically (`resample_every`), which methods that weigh each
-// point of a fixed set cannot follow.
-void check_adaptive_method(const config::Section& item, bool redrawn_points = false);
+// point of a fixed set cannot follow; transient: the problem has a time interval, which methods that order the
+// points in time need.
+void check_adaptive_method(const config::Section& item, bool redrawn_points = false, bool transient = true);
 // The methods of a problem's `training.adaptive` list, in order, bound to the solver. total_steps: the length of the
 // training run (0: the problem's own phases).
 std::vector<std::shared_ptr<AdaptiveMethod>> make_adaptive_methods(const std::vector<config::Section>& items,

@@ -633,7 +633,7 @@ Problem Problem::from_section(const Section& root) {
     }
     if (training->has("adaptive")) {
       for (const auto& item : training->items("adaptive")) {
-        check_adaptive_method(item, p.sampling.resample_every > 0);
+        check_adaptive_method(item, p.sampling.resample_every > 0, p.transient());
         p.adaptive.push_back(item);
       }
     }

@@ -19,16 +19,10 @@
 
 using namespace physis;
 using physis::test::problem_from;
+using physis::test::impose;
 using physis::test::runtime64;
 
 namespace {
-
-// Replaces the network's output by a known function of the inputs (for forward and forward-mode passes).
-void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tensor&)> f) {
-  auto net = solver.network();
-  net->set_output_transform([f](const torch::Tensor& x, const torch::Tensor& raw) { return f(x) + 0 * raw; },
-                            [f](const Jet& x, const Jet& raw) { return pinn::function_jet(f, x); });
-}
 
 torch::Tensor zero_field(const torch::Tensor& x) { return torch::zeros({x.size(0), 1}, x.options()); }
 

@@ -25,17 +25,11 @@ using physis::config::Section;
 
 namespace {
 
+using physis::test::impose;
 using physis::test::problem_error;
 using physis::test::problem_from;
 using physis::test::runtime64;
 using physis::test::term;
-
-// Replaces the network's output by a known function of the inputs (for forward and forward-mode passes).
-void impose(pinn::Solver& solver, std::function<torch::Tensor(const torch::Tensor&)> f) {
-  auto net = solver.network();
-  net->set_output_transform([f](const torch::Tensor& x, const torch::Tensor& raw) { return f(x) + 0 * raw; },
-                            [f](const Jet& x, const Jet& raw) { return pinn::function_jet(f, x); });
-}
 
 // Zero weights and a last bias of 1: the network's raw output N is 1 everywhere (the output is g + phi N).
 void raw_output_one(pinn::Solver& solver) {
