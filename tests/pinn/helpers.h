@@ -77,6 +77,17 @@ inline AdaptiveRun train_adaptive(const pinn::Problem& problem, const std::files
   return run;
 }
 
+// What a resumed run must reproduce: the network's parameters, the interior points and their weights (a zero
+// placeholder without), and the loss terms.
+inline std::vector<torch::Tensor> training_state(pinn::Solver& solver) {
+  std::vector<torch::Tensor> state;
+  for (const auto& p : solver.network()->parameters()) state.push_back(p.detach().clone());
+  state.push_back(solver.interior().clone());
+  state.push_back(solver.interior_weights().defined() ? solver.interior_weights().clone() : torch::zeros({1}));
+  for (const auto& [name, value] : solver.loss(-1)) state.push_back(value.detach());
+  return state;
+}
+
 // Two runs' states (tensor lists) are identical, tensor by tensor.
 inline void require_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
   REQUIRE(a.size() == b.size());

@@ -378,14 +378,7 @@ TEST_CASE("resume from a checkpoint continues each adaptive method exactly", "[a
                                 "", "  checkpoint_every: 30\n  dtype: float64\n");
     // Trains to `until` in `folder`, from its checkpoint when `resume`; returns parameters and interior state.
     auto train = [&](const std::filesystem::path& folder, int64_t until, bool resume) {
-      auto run = physis::test::train_adaptive(problem, folder, until, resume);
-      auto& solver = *run.solver;
-      std::vector<torch::Tensor> state;
-      for (const auto& p : solver.network()->parameters()) state.push_back(p.detach().clone());
-      state.push_back(solver.interior().clone());
-      state.push_back(solver.interior_weights().defined() ? solver.interior_weights().clone() : torch::zeros({1}));
-      for (const auto& [name, value] : solver.loss(-1)) state.push_back(value.detach());
-      return state;
+      return physis::test::training_state(*physis::test::train_adaptive(problem, folder, until, resume).solver);
     };
     const auto whole = train(physis::test::scratch("whole" + std::to_string(index)), 60, false);
     const auto folder = physis::test::scratch("split" + std::to_string(index++));

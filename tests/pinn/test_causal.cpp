@@ -129,18 +129,12 @@ TEST_CASE("causal training mistakes name the file and line", "[adaptive][causal]
 
 TEST_CASE("causal training trains a small heat problem and resumes exactly", "[adaptive][causal]") {
   auto problem = heat_problem("0", "{method: causal, chunks: 8, epsilon: [1, 10], every: 3}", 100);
-  auto state = [](const physis::test::AdaptiveRun& run) {
-    std::vector<torch::Tensor> s;
-    for (const auto& p : run.solver->network()->parameters()) s.push_back(p.detach().clone());
-    s.push_back(run.solver->interior_weights().clone());
-    for (const auto& [name, value] : run.solver->loss(-1)) s.push_back(value.detach());
-    return s;
-  };
   const auto whole = physis::test::train_adaptive(problem, physis::test::scratch("causal-whole"), 40, false);
   const auto folder = physis::test::scratch("causal-split");
   physis::test::train_adaptive(problem, folder, 20, false);
   const auto resumed = physis::test::train_adaptive(problem, folder, 40, true);
-  physis::test::require_identical(state(whole), state(resumed));
+  physis::test::require_identical(physis::test::training_state(*whole.solver),
+                                  physis::test::training_state(*resumed.solver));
   // The weights are set, constant within a chunk and not increasing in time.
   const auto& method = dynamic_cast<const pinn::CausalWeights&>(*whole.methods.front());
   auto w = method.chunk_weights();
